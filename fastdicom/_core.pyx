@@ -1,0 +1,5 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled core of fastdicom: Cython glue over the C tokenizer in csrc/."""
+
+include "_core_src/ctokenizer.pxi"
+include "_core_src/tokens.pxi"

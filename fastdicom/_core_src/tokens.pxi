@@ -1,0 +1,263 @@
+# The element table: runs the C tokenizer with the GIL released over any buffer
+# and exposes its records to Python without copying.
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_FORMAT
+from libc.string cimport memset
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
+
+import numpy as _np
+from fastdicom import errors as _errors
+
+RECORD_DTYPE = _np.dtype([
+    ("header_offset", "=u8"), ("value_offset", "=u8"), ("value_length", "=u8"),
+    ("tag", "=u4"), ("raw_length", "=u4"), ("parent", "=i4"), ("next", "=i4"),
+    ("vr", "S2"), ("flags", "=u2"), ("depth", "=u2"), ("reserved", "=u2"),
+])
+assert RECORD_DTYPE.itemsize == sizeof(fd_record)
+
+F_UNDEFINED = FD_F_UNDEFINED
+F_SEQUENCE = FD_F_SEQUENCE
+F_ITEM = FD_F_ITEM
+F_ITEM_DELIM = FD_F_ITEM_DELIM
+F_SEQ_DELIM = FD_F_SEQ_DELIM
+F_ENCAPSULATED = FD_F_ENCAPSULATED
+F_FRAGMENT = FD_F_FRAGMENT
+F_OFFSET_TABLE = FD_F_OFFSET_TABLE
+F_IMPLICIT = FD_F_IMPLICIT
+F_BIG_ENDIAN = FD_F_BIG_ENDIAN
+F_VR_DICT = FD_F_VR_DICT
+F_VR_UNKNOWN = FD_F_VR_UNKNOWN
+F_UN_SEQUENCE = FD_F_UN_SEQUENCE
+STOP_NONE = FD_STOP_NONE
+STOP_PIXELS = FD_STOP_PIXELS
+STOP_AFTER_TAG = FD_STOP_AFTER_TAG
+
+_ERRORS = {
+    FD_ERR_TRUNCATED: _errors.TruncatedDataError,
+    FD_ERR_LENGTH: _errors.BadLengthError,
+    FD_ERR_DEPTH: _errors.NestingTooDeepError,
+    FD_ERR_NOMEM: _errors.DicomMemoryError,
+    FD_ERR_UNEXPECTED_TAG: _errors.UnexpectedTagError,
+    FD_ERR_DELIMITER: _errors.DelimiterError,
+    FD_ERR_TOO_MANY: _errors.TooManyElementsError,
+    FD_ERR_UNDEFINED_ITEM: _errors.BadFragmentError,
+}
+
+
+cdef object _status_error(fd_status st, uint64_t offset):
+    """The one place where a C status becomes a Python exception."""
+    cls = _ERRORS.get(st)
+    msg = fd_status_message(st).decode("ascii")
+    if cls is None:
+        return ValueError(msg)
+    if cls is _errors.DicomMemoryError:
+        return cls(msg)
+    return cls(msg, int(offset))
+
+
+def dictionary_vr(uint32_t tag):
+    """VR the generated C dictionary gives ``tag`` ('' when unknown)."""
+    cdef uint16_t vr = fd_dict_vr(tag)
+    if vr == 0:
+        return ""
+    return chr(vr >> 8) + chr(vr & 0xFF)
+
+
+cdef class Tokens:
+    """Table of element records over a buffer (kept alive, never copied).
+
+    ``records`` is a numpy structured array (``RECORD_DTYPE``) viewing the C
+    table. The buffer stays exported while this object lives.
+    """
+    cdef fd_table table
+    cdef Py_buffer view
+    cdef bint has_view
+    cdef readonly object obj
+    cdef readonly uint64_t offset
+    cdef readonly bint explicit_vr
+    cdef readonly bint little_endian
+    cdef object _records
+    cdef dict _children
+
+    def __cinit__(self):
+        fd_table_init(&self.table)
+        self.has_view = False
+        self._children = {}
+
+    def __dealloc__(self):
+        fd_table_free(&self.table)
+        if self.has_view:
+            PyBuffer_Release(&self.view)
+            self.has_view = False
+
+    def __len__(self):
+        return <Py_ssize_t>self.table.n
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        buffer.buf = <void *>self.table.records
+        buffer.obj = self
+        buffer.len = <Py_ssize_t>(self.table.n * sizeof(fd_record))
+        buffer.readonly = 1
+        buffer.itemsize = 1
+        if flags & PyBUF_FORMAT:
+            buffer.format = b"B"
+        else:
+            buffer.format = NULL
+        buffer.ndim = 1
+        buffer.shape = NULL
+        buffer.strides = NULL
+        buffer.suboffsets = NULL
+        buffer.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+    @property
+    def records(self):
+        """numpy structured array over the records (zero-copy, read-only)."""
+        if self._records is None:
+            if self.table.n == 0:
+                self._records = _np.zeros(0, dtype=RECORD_DTYPE)
+            else:
+                self._records = _np.frombuffer(self, dtype=RECORD_DTYPE)
+        return self._records
+
+    @property
+    def end_offset(self):
+        """Offset where the walk stopped (end of data, or a stop condition)."""
+        return self.table.end_offset
+
+    @property
+    def stop_reason(self):
+        return self.table.stop_reason
+
+    @property
+    def root_explicit_vr(self):
+        """Whether the top-level dataset was read as explicit VR."""
+        return bool(self.table.root_explicit_vr)
+
+    @property
+    def trailing(self):
+        """Bytes at the end too short to hold an element header (ignored)."""
+        return self.table.trailing
+
+    cdef inline void _check(self, Py_ssize_t i) except *:
+        if i < 0 or <uint64_t>i >= self.table.n:
+            raise IndexError(i)
+
+    def tag(self, Py_ssize_t i):
+        self._check(i)
+        return self.table.records[i].tag
+
+    def vr(self, Py_ssize_t i):
+        self._check(i)
+        return self.table.records[i].vr[:2].decode("latin-1")
+
+    def flags(self, Py_ssize_t i):
+        self._check(i)
+        return self.table.records[i].flags
+
+    def next(self, Py_ssize_t i):
+        """Index of the first record after record ``i`` and all it contains."""
+        self._check(i)
+        return self.table.records[i].next
+
+    def parent(self, Py_ssize_t i):
+        self._check(i)
+        return self.table.records[i].parent
+
+    def value(self, Py_ssize_t i):
+        """The value bytes of record ``i`` as a memoryview of the buffer (zero-copy)."""
+        self._check(i)
+        cdef fd_record *r = &self.table.records[i]
+        return memoryview(self.obj).cast("B")[r.value_offset:r.value_offset + r.value_length]
+
+    def children(self, Py_ssize_t parent=-1):
+        """Indices of the direct children of ``parent`` (-1: the top-level
+        dataset), delimiters excluded, as an int32 numpy array (cached)."""
+        cdef Py_ssize_t i, stop
+        cdef fd_record *r
+        cached = self._children.get(parent)
+        if cached is not None:
+            return cached
+        if parent == -1:
+            i = 0
+            stop = <Py_ssize_t>self.table.n
+        else:
+            self._check(parent)
+            i = parent + 1
+            stop = self.table.records[parent].next
+        out = []
+        while i < stop:
+            r = &self.table.records[i]
+            if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                out.append(i)
+            i = r.next
+        arr = _np.asarray(out, dtype=_np.int32)
+        self._children[parent] = arr
+        return arr
+
+    def find(self, uint32_t tag, Py_ssize_t parent=-1):
+        """Index of the element ``tag`` among the direct children of ``parent``
+        by binary search (children of a dataset are in tag order), or -1."""
+        cdef const int32_t[::1] kids = self.children(parent)
+        cdef Py_ssize_t lo = 0, hi = kids.shape[0], mid
+        cdef uint32_t t
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            t = self.table.records[kids[mid]].tag
+            if t == tag:
+                return kids[mid]
+            if t < tag:
+                lo = mid + 1
+            else:
+                hi = mid
+        # data out of tag order: fall back to a scan
+        for mid in range(kids.shape[0]):
+            if self.table.records[kids[mid]].tag == tag:
+                return kids[mid]
+        return -1
+
+
+def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_endian=True,
+             bint stop_before_pixels=False, stop_after_tag=None, unsigned int max_depth=64,
+             bint detect_vr=True, Py_ssize_t max_records=0):
+    """Walk the data elements of ``obj[offset:]`` (any object with the buffer
+    protocol: bytes, bytearray, memoryview, mmap, numpy) and return a
+    :class:`Tokens` table. The GIL is released while walking.
+
+    Raises a :class:`fastdicom.errors.InvalidDicomError` subclass carrying the
+    byte offset where the data went wrong.
+    """
+    cdef Tokens tok = Tokens.__new__(Tokens)
+    cdef fd_options opt
+    cdef fd_status st
+    cdef const uint8_t *buf
+    cdef uint64_t n
+    if offset < 0:
+        raise ValueError("offset must be >= 0")
+    PyObject_GetBuffer(obj, &tok.view, PyBUF_SIMPLE)
+    tok.has_view = True
+    tok.obj = obj
+    buf = <const uint8_t *>tok.view.buf
+    n = <uint64_t>tok.view.len
+    if <uint64_t>offset > n:
+        raise ValueError("offset past the end of the buffer")
+    fd_options_init(&opt)
+    opt.explicit_vr = 0 if implicit_vr else 1
+    opt.little_endian = 1 if little_endian else 0
+    opt.stop_before_pixels = 1 if stop_before_pixels else 0
+    opt.detect_vr = 1 if detect_vr else 0
+    if stop_after_tag is not None:
+        opt.stop_after_tag = <uint32_t>stop_after_tag
+    if max_depth > 0x7FFF:
+        raise ValueError("max_depth must be at most 32767")
+    opt.max_depth = max_depth
+    opt.max_records = <uint64_t>max_records if max_records > 0 else 0
+    tok.offset = offset
+    with nogil:
+        st = fd_tokenize(buf, n, <uint64_t>offset, &opt, &tok.table)
+    tok.explicit_vr = bool(tok.table.root_explicit_vr)
+    tok.little_endian = little_endian
+    if st != FD_OK:
+        raise _status_error(st, tok.table.error_offset)
+    return tok
