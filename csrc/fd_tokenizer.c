@@ -36,6 +36,7 @@ void fd_options_init(fd_options *opt)
     opt->little_endian = 1;
     opt->detect_vr = 1;
     opt->stop_after_tag = 0xFFFFFFFFu;
+    opt->only_group = -1;
     opt->max_depth = 64;
 }
 
@@ -334,6 +335,10 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                     t->stop_reason = FD_STOP_AFTER_TAG;
                     break;
                 }
+                if (opt->only_group >= 0 && group != (uint32_t)opt->only_group) {
+                    t->stop_reason = FD_STOP_GROUP;
+                    break;
+                }
             }
             if (explicit_here) {
                 vr = FD_VR(buf[pos + 4], buf[pos + 5]);
@@ -420,7 +425,11 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                 goto fail;
             }
             rec->value_length = vl;
-            if (vr == FD_VR('S', 'Q')) {
+            if (vr == FD_VR('U', 'N') && explicit_here && fd_dict_vr(tag) == FD_VR('S', 'Q')) {
+                /* PS3.5 6.2.2: a sequence sent as UN is implicit VR little endian */
+                flags |= FD_F_UN_SEQUENCE;
+            }
+            if (vr == FD_VR('S', 'Q') || (flags & FD_F_UN_SEQUENCE)) {
                 fd_frame *nf;
                 if (sp + 1 >= max_frames) {
                     st = FD_ERR_DEPTH;
@@ -435,8 +444,12 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                 nf->undefined = 0;
                 nf->pixel = 0;
                 nf->nfrag = 0;
-                if (flags & FD_F_IMPLICIT)
+                if (flags & FD_F_UN_SEQUENCE) {
                     nf->explicit_vr = 0;
+                    nf->little = 1;
+                } else if (flags & FD_F_IMPLICIT) {
+                    nf->explicit_vr = 0;
+                }
                 rec->flags = flags;
                 t->n++;
                 pos += hlen;

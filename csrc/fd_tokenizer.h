@@ -57,7 +57,8 @@ typedef enum {
 enum {
     FD_STOP_NONE = 0,
     FD_STOP_PIXELS = 1,       /* stopped before pixel data at the top level */
-    FD_STOP_AFTER_TAG = 2     /* stopped at the first top-level tag above stop_after_tag */
+    FD_STOP_AFTER_TAG = 2,    /* stopped at the first top-level tag above stop_after_tag */
+    FD_STOP_GROUP = 3         /* stopped at the first top-level element outside only_group */
 };
 
 typedef struct {
@@ -67,6 +68,7 @@ typedef struct {
     int detect_vr;            /* check explicit/implicit on each dataset's first element
                                  (top level: both ways; items: explicit -> implicit) */
     uint32_t stop_after_tag;  /* 0xFFFFFFFF: never */
+    int32_t only_group;       /* >= 0: stop at the first top-level element of another group */
     uint32_t max_depth;       /* maximum nesting of sequences (items count with them) */
     uint64_t max_records;     /* 0: bounded only by the input */
 } fd_options;

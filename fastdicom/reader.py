@@ -1,1 +1,213 @@
-def dcmread(*a, **k): raise NotImplementedError
+"""File layer: find the dataset in a DICOM file and tokenize it.
+
+Handles the 128-byte preamble and ``DICM`` prefix, the File Meta Information
+group (explicit VR little endian, its group length checked but not trusted),
+the choice of encoding from the Transfer Syntax UID, files without preamble or
+file meta (``force=True``), deflated datasets (inflated with a size limit) and
+explicit VR big endian.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import warnings
+import zlib
+from typing import Any, BinaryIO, Iterable, Union
+
+from fastdicom import uid as _uid
+from fastdicom._core import tokenize
+from fastdicom.dataset import FileDataset
+from fastdicom.errors import DeflateError, InvalidDicomError, NotDicomError, TruncatedDataError
+
+PathType = Union[str, "os.PathLike[str]"]
+
+#: Default upper bound on the size of an inflated (deflated transfer syntax) dataset.
+MAX_INFLATED_SIZE = 1 << 30
+
+_PIXEL_TAGS = (0x7FE00008, 0x7FE00009, 0x7FE00010)
+_KNOWN_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split()
+)
+
+
+def _open_buffer(fp: Any) -> tuple[Any, str | None]:
+    """Return (buffer, filename) for a path, a bytes-like object or a binary file."""
+    if isinstance(fp, (str, os.PathLike)):
+        path = os.fspath(fp)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                return b"", path
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), path
+    if isinstance(fp, (bytes, bytearray, memoryview, mmap.mmap)):
+        return fp, None
+    read = getattr(fp, "read", None)
+    if read is None:
+        try:
+            return memoryview(fp), None  # any other object with the buffer protocol
+        except TypeError:
+            raise TypeError(
+                "dcmread() expects a path, a bytes-like object or a binary file-like object, "
+                f"not {type(fp).__name__}"
+            ) from None
+    data = read()
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError("dcmread() needs a file opened in binary mode")
+    return data, getattr(fp, "name", None)
+
+
+def _has_dicm(buf: memoryview) -> bool:
+    return len(buf) >= 132 and buf[128:132] == b"DICM"
+
+
+def _group_at(buf: memoryview, pos: int) -> int:
+    if len(buf) - pos < 2:
+        return -1
+    return buf[pos] | (buf[pos + 1] << 8)
+
+
+def _guess_encoding(buf: memoryview, pos: int) -> _uid.Encoding:
+    """Encoding of a dataset with no transfer syntax (pydicom's heuristic):
+    explicit if bytes 4-5 are a VR; then big endian if the group read little
+    endian is implausibly large."""
+    if len(buf) - pos >= 6 and bytes(buf[pos + 4 : pos + 6]) in _KNOWN_VRS:
+        group = buf[pos] | (buf[pos + 1] << 8)
+        return _uid.Encoding(False, group < 1024)
+    return _uid.Encoding(True, True)
+
+
+def _inflate(data: memoryview, limit: int) -> bytes:
+    """Inflate raw deflate data, never producing more than ``limit`` bytes."""
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = []
+    total = 0
+    chunk = 1 << 20
+    try:
+        pending = bytes(data)
+        while pending:
+            part = d.decompress(pending, chunk)
+            total += len(part)
+            if total > limit:
+                raise DeflateError(f"deflated dataset inflates past the limit of {limit} bytes")
+            out.append(part)
+            pending = d.unconsumed_tail
+        while True:  # flush whatever remains buffered, still bounded
+            part = d.flush(chunk) if not d.eof else b""
+            if not part:
+                break
+            total += len(part)
+            if total > limit:
+                raise DeflateError(f"deflated dataset inflates past the limit of {limit} bytes")
+            out.append(part)
+    except zlib.error as exc:
+        raise DeflateError(f"cannot inflate the deflated dataset: {exc}") from None
+    if not d.eof:
+        raise DeflateError("deflated dataset ends before the end of its deflate stream")
+    return b"".join(out)
+
+
+def dcmread(
+    fp: PathType | BinaryIO | bytes | bytearray | memoryview,
+    defer_size: int | str | float | None = None,
+    stop_before_pixels: bool = False,
+    force: bool = False,
+    specific_tags: Iterable[Any] | None = None,
+    *,
+    max_depth: int = 64,
+    max_inflated_size: int = MAX_INFLATED_SIZE,
+) -> FileDataset:
+    """Read a DICOM file: pydicom's ``dcmread`` signature and semantics.
+
+    ``fp`` is a path (read through mmap, zero-copy), a bytes-like object, or a
+    binary file-like object (read from its current position). ``defer_size``
+    is accepted for compatibility: values are always decoded lazily.
+    """
+    buf_obj, filename = _open_buffer(fp)
+    buf = memoryview(buf_obj).cast("B")
+    if len(buf) == 0:
+        raise NotDicomError("empty file: no DICOM data")
+
+    preamble = None
+    pos = 0
+    if _has_dicm(buf):
+        preamble = bytes(buf[:128])
+        pos = 132
+    elif not force:
+        raise NotDicomError(
+            "File is missing DICOM File Meta Information header or the 'DICM' prefix "
+            "is missing from the header. Use force=True to force reading."
+        )
+
+    # File Meta Information: always explicit VR little endian; walk group 0002
+    meta_tokens = None
+    meta_end = pos
+    if _group_at(buf, pos) == 2:
+        meta_tokens = tokenize(buf_obj, pos, only_group=2, max_depth=max_depth)
+        meta_end = meta_tokens.end_offset
+    elif preamble is not None and len(buf) - pos < 8 and len(buf) - pos > 0:
+        raise TruncatedDataError("file ends inside the File Meta Information", pos)
+    ts = None
+    if meta_tokens is not None:
+        i = meta_tokens.find(0x00020010)
+        if i >= 0:
+            ts = bytes(meta_tokens.value(i)).rstrip(b"\x00 ").decode("ascii", "replace").strip()
+        i = meta_tokens.find(0x00020000)
+        if i >= 0 and meta_tokens.value(i).nbytes == 4:
+            declared = int.from_bytes(meta_tokens.value(i), "little")
+            actual = meta_end - (meta_tokens.records["value_offset"][i] + 4)
+            if declared != actual:
+                warnings.warn(
+                    f"File Meta Information Group Length is {declared} but the group holds "
+                    f"{actual} bytes; reading by the elements found",
+                    UserWarning,
+                    stacklevel=2,
+                )
+
+    if ts:
+        enc = _uid.encoding_for_transfer_syntax(ts)
+    else:
+        enc = _guess_encoding(buf, meta_end)
+
+    if enc.deflated:
+        data_obj: Any = _inflate(buf[meta_end:], max_inflated_size)
+        data_pos = 0
+    else:
+        data_obj = buf_obj
+        data_pos = meta_end
+
+    stop_after = None
+    tags = None
+    if specific_tags is not None:
+        from fastdicom.tag import Tag  # local: only needed here
+
+        tags = [int(Tag(t)) for t in specific_tags]
+        if tags:
+            stop_after = max(max(tags), 0x00080005)
+    tokens = tokenize(
+        data_obj,
+        data_pos,
+        implicit_vr=enc.implicit_vr,
+        little_endian=enc.little_endian,
+        stop_before_pixels=stop_before_pixels,
+        stop_after_tag=stop_after,
+        max_depth=max_depth,
+    )
+    if tokens.root_explicit_vr == enc.implicit_vr and len(tokens):
+        found = "explicit" if tokens.root_explicit_vr else "implicit"
+        expected = "implicit" if enc.implicit_vr else "explicit"
+        warnings.warn(
+            f"Expected {expected} VR, but found {found} VR - using {found} VR for reading",
+            UserWarning,
+            stacklevel=2,
+        )
+    return FileDataset(
+        tokens,
+        meta_tokens=meta_tokens,
+        preamble=preamble,
+        filename=filename,
+        transfer_syntax_uid=ts,
+        implicit_vr=enc.implicit_vr,
+        little_endian=enc.little_endian,
+        deflated=enc.deflated,
+        specific_tags=tags,
+    )

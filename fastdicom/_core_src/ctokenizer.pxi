@@ -33,6 +33,7 @@ cdef extern from "fd_tokenizer.h" nogil:
         int stop_before_pixels
         int detect_vr
         uint32_t stop_after_tag
+        int32_t only_group
         uint32_t max_depth
         uint64_t max_records
 
@@ -63,6 +64,7 @@ cdef extern from "fd_tokenizer.h" nogil:
         FD_STOP_NONE
         FD_STOP_PIXELS
         FD_STOP_AFTER_TAG
+        FD_STOP_GROUP
 
     void fd_options_init(fd_options *opt)
     void fd_table_init(fd_table *t)

@@ -30,6 +30,7 @@ F_UN_SEQUENCE = FD_F_UN_SEQUENCE
 STOP_NONE = FD_STOP_NONE
 STOP_PIXELS = FD_STOP_PIXELS
 STOP_AFTER_TAG = FD_STOP_AFTER_TAG
+STOP_GROUP = FD_STOP_GROUP
 
 _ERRORS = {
     FD_ERR_TRUNCATED: _errors.TruncatedDataError,
@@ -219,7 +220,8 @@ cdef class Tokens:
 
 
 def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_endian=True,
-             bint stop_before_pixels=False, stop_after_tag=None, unsigned int max_depth=64,
+             bint stop_before_pixels=False, stop_after_tag=None, only_group=None,
+             unsigned int max_depth=64,
              bint detect_vr=True, Py_ssize_t max_records=0):
     """Walk the data elements of ``obj[offset:]`` (any object with the buffer
     protocol: bytes, bytearray, memoryview, mmap, numpy) and return a
@@ -249,6 +251,10 @@ def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_en
     opt.detect_vr = 1 if detect_vr else 0
     if stop_after_tag is not None:
         opt.stop_after_tag = <uint32_t>stop_after_tag
+    if only_group is not None:
+        if not 0 <= only_group <= 0xFFFF:
+            raise ValueError("only_group must be a 16-bit group number")
+        opt.only_group = <int32_t>only_group
     if max_depth > 0x7FFF:
         raise ValueError("max_depth must be at most 32767")
     opt.max_depth = max_depth

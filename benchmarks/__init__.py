@@ -1,0 +1,1 @@
+"""Benchmarks for fastdicom (corpus generator, pytest-benchmark suites, compare script)."""
