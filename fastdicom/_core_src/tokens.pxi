@@ -76,7 +76,6 @@ cdef class Tokens:
     cdef readonly uint64_t offset
     cdef readonly bint explicit_vr
     cdef readonly bint little_endian
-    cdef object _records
     cdef dict _children
 
     def __cinit__(self):
@@ -114,13 +113,13 @@ cdef class Tokens:
 
     @property
     def records(self):
-        """numpy structured array over the records (zero-copy, read-only)."""
-        if self._records is None:
-            if self.table.n == 0:
-                self._records = _np.zeros(0, dtype=RECORD_DTYPE)
-            else:
-                self._records = _np.frombuffer(self, dtype=RECORD_DTYPE)
-        return self._records
+        """numpy structured array over the records (zero-copy, read-only).
+
+        A new view each call (not cached: a cached view would keep this
+        object, and so the caller's buffer, alive in a reference cycle)."""
+        if self.table.n == 0:
+            return _np.zeros(0, dtype=RECORD_DTYPE)
+        return _np.frombuffer(self, dtype=RECORD_DTYPE)
 
     @property
     def end_offset(self):
