@@ -1,0 +1,65 @@
+"""Type stubs for the compiled core (fastdicom/_core.pyx)."""
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+RECORD_DTYPE: np.dtype[Any]
+F_UNDEFINED: int
+F_SEQUENCE: int
+F_ITEM: int
+F_ITEM_DELIM: int
+F_SEQ_DELIM: int
+F_ENCAPSULATED: int
+F_FRAGMENT: int
+F_OFFSET_TABLE: int
+F_IMPLICIT: int
+F_BIG_ENDIAN: int
+F_VR_DICT: int
+F_VR_UNKNOWN: int
+F_UN_SEQUENCE: int
+STOP_NONE: int
+STOP_PIXELS: int
+STOP_AFTER_TAG: int
+STOP_GROUP: int
+
+def dictionary_vr(tag: int) -> str: ...
+
+class Tokens:
+    obj: Any
+    offset: int
+    explicit_vr: bool
+    little_endian: bool
+    def __len__(self) -> int: ...
+    @property
+    def records(self) -> npt.NDArray[np.void]: ...
+    @property
+    def end_offset(self) -> int: ...
+    @property
+    def stop_reason(self) -> int: ...
+    @property
+    def root_explicit_vr(self) -> bool: ...
+    @property
+    def trailing(self) -> int: ...
+    def tag(self, i: int) -> int: ...
+    def vr(self, i: int) -> str: ...
+    def flags(self, i: int) -> int: ...
+    def next(self, i: int) -> int: ...
+    def parent(self, i: int) -> int: ...
+    def value(self, i: int) -> memoryview: ...
+    def children(self, parent: int = -1) -> npt.NDArray[np.int32]: ...
+    def find(self, tag: int, parent: int = -1) -> int: ...
+
+def tokenize(
+    obj: Any,
+    offset: int = 0,
+    *,
+    implicit_vr: bool = False,
+    little_endian: bool = True,
+    stop_before_pixels: bool = False,
+    stop_after_tag: int | None = None,
+    only_group: int | None = None,
+    max_depth: int = 64,
+    detect_vr: bool = True,
+    max_records: int = 0,
+) -> Tokens: ...
