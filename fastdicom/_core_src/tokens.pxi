@@ -165,6 +165,12 @@ cdef class Tokens:
         self._check(i)
         return self.table.records[i].parent
 
+    def info(self, Py_ssize_t i):
+        """(tag, vr, flags, raw_length) of record ``i`` in one call."""
+        self._check(i)
+        cdef fd_record *r = &self.table.records[i]
+        return (r.tag, r.vr[:2].decode("latin-1"), r.flags, r.raw_length)
+
     def value(self, Py_ssize_t i):
         """The value bytes of record ``i`` as a memoryview of the buffer (zero-copy)."""
         self._check(i)
@@ -186,13 +192,21 @@ cdef class Tokens:
             self._check(parent)
             i = parent + 1
             stop = self.table.records[parent].next
-        out = []
+        cdef Py_ssize_t start = i, count = 0, k = 0
         while i < stop:
             r = &self.table.records[i]
             if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
-                out.append(i)
+                count += 1
             i = r.next
-        arr = _np.asarray(out, dtype=_np.int32)
+        arr = _np.empty(count, dtype=_np.int32)
+        cdef int32_t[::1] out = arr
+        i = start
+        while i < stop:
+            r = &self.table.records[i]
+            if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                out[k] = <int32_t>i
+                k += 1
+            i = r.next
         self._children[parent] = arr
         return arr
 
