@@ -1,11 +1,6 @@
 /* fastdicom: dictionary lookups over the generated tables in fd_dict_vr.c. */
 #include "fd_dict.h"
 
-static int fd_parity_ok(uint16_t v, uint8_t par)
-{
-    return par == 2 || (v & 1u) == par;
-}
-
 uint16_t fd_dict_vr(uint32_t tag)
 {
     uint32_t lo = 0, hi = fd_dict_n_tags;
@@ -24,11 +19,11 @@ uint16_t fd_dict_vr(uint32_t tag)
         return FD_VR('U', 'L');
     if ((group & 1u) && elem >= 0x0010u && elem <= 0x00FFu)
         return FD_VR('L', 'O');
+    if (group & 1u)
+        return 0; /* private: only its creator's dictionary knows */
     for (uint32_t i = 0; i < fd_dict_n_ranges; i++) {
-        const fd_dict_range *r = &fd_dict_ranges[i];
-        if (group >= r->glo && group <= r->ghi && elem >= r->elo && elem <= r->ehi &&
-            fd_parity_ok(group, r->gpar) && fd_parity_ok(elem, r->epar))
-            return r->vr;
+        if ((tag & fd_dict_ranges[i].mask) == fd_dict_ranges[i].value)
+            return fd_dict_ranges[i].vr;
     }
     return 0;
 }

@@ -10,11 +10,7 @@
 #define FD_VR(a, b) ((uint16_t)(((uint16_t)(uint8_t)(a) << 8) | (uint16_t)(uint8_t)(b)))
 
 typedef struct { uint32_t tag; uint16_t vr; } fd_dict_entry;
-typedef struct {
-    uint16_t glo, ghi, elo, ehi;
-    uint8_t gpar, epar; /* 0 even only, 1 odd only, 2 any */
-    uint16_t vr;
-} fd_dict_range;
+typedef struct { uint32_t mask, value; uint16_t vr; } fd_dict_range;
 
 extern const uint32_t fd_dict_n_tags;
 extern const fd_dict_entry fd_dict_tags[];

@@ -262,7 +262,7 @@ def test_many_threads_give_the_same_tables():
 
 def test_dictionary_vr_table():
     assert _core.dictionary_vr(0x00100010) == "PN"
-    assert _core.dictionary_vr(0x7FE00010) == "px"
+    assert _core.dictionary_vr(0x7FE00010) == "ox"
     assert _core.dictionary_vr(0x60120010) == "US"  # repeating group 60xx
     assert _core.dictionary_vr(0x00091010) == ""
     assert _core.dictionary_vr(0x00190010) == "LO"  # private creator
