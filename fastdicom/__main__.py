@@ -52,7 +52,7 @@ def cmd_dump(args) -> int:
             status = 1
             continue
         print(f"# {path}  transfer syntax {ds.transfer_syntax_uid}")
-        if ds.file_meta is not None:
+        if ds.file_meta is not None and ds.file_meta.tokens is not None:
             _dump_tokens(ds.file_meta.tokens, sys.stdout, max_value=args.max_width)
         _dump_tokens(ds.tokens, sys.stdout, max_value=args.max_width)
     return status

@@ -1,102 +1,598 @@
-"""Datasets over the element table.
+"""Datasets: pydicom's reading API over the element table.
 
-A :class:`Dataset` is a view of one dataset (the top level, or one item of a
-sequence) in a :class:`fastdicom.Tokens` table; nothing is decoded until asked.
+A :class:`Dataset` read from data is a view of one dataset (the top level, or
+one item of a sequence) in a :class:`fastdicom.Tokens` table. Elements are made
+when first touched and their values decoded on first access. Editing is
+copy-on-write: the first change turns the view into a plain mapping of
+elements (the untouched ones still decode lazily from the buffer).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+import copy as _copy
+from typing import Any, Callable, Iterator
 
-from fastdicom import _core
+from fastdicom import _core, datadict
+from fastdicom.charset import convert_encodings
+from fastdicom.dataelem import DataElement, Sequence
 from fastdicom.tag import Tag
+from fastdicom.values import convert_value
+
+_F_SEQ = _core.F_SEQUENCE
+_F_UNDEF = _core.F_UNDEFINED
+_F_BE = _core.F_BIG_ENDIAN
+_F_UNKNOWN = _core.F_VR_UNKNOWN
+_F_IMPLICIT = _core.F_IMPLICIT
+_US_SS_TAGS = frozenset({
+    0x00189810, 0x00221452, 0x00280104, 0x00280105, 0x00280106, 0x00280107, 0x00280108,
+    0x00280109, 0x00280110, 0x00280111, 0x00280120, 0x00280121, 0x00281101, 0x00281102,
+    0x00281103, 0x00283002, 0x00409211, 0x00409216, 0x00603004, 0x00603006,
+})
+_PSEUDO = {"xs": "US or SS", "ox": "OB or OW", "px": "OB or OW", "lt": "US or SS or OW", "up": "UL"}
+_DEFAULT_ENCODING = ["iso8859"]
+_INTERNAL = frozenset({
+    "_tokens", "_parent", "_only", "_elems", "_dict", "_parent_ds", "_encodings", "_order",
+    "is_little_endian", "is_implicit_VR", "file_meta", "preamble", "filename",
+    "transfer_syntax_uid", "is_deflated", "is_undefined_length_sequence_item",
+})
 
 
-class RawElement(NamedTuple):
-    """An element as found in the data: tag, VR, declared length, value bytes
-    (a ``Sequence`` for SQ), offset of its value, and its record index."""
+def _keyword_tag(name: str) -> int | None:
+    if not name or not name[0].isupper():
+        return None
+    return datadict.tag_for_keyword(name)
 
-    tag: Tag
-    VR: str
-    length: int
-    value: Any
-    value_offset: int
-    index: int
+
+def _as_tag(key: Any) -> Tag:
+    if type(key) is Tag:
+        return key
+    try:
+        return Tag(key)
+    except Exception as exc:
+        raise KeyError(f"'{key}'") from exc
 
 
 class Dataset:
-    """Read-only view of a dataset: top level (``parent=-1``) or one item."""
+    """A DICOM dataset: a mapping of tags to :class:`DataElement`, with
+    attribute access by keyword, as in pydicom."""
 
-    def __init__(self, tokens: _core.Tokens, parent: int = -1, only: frozenset | None = None):
-        self._tokens = tokens
-        self._parent = parent
-        kids = tokens.children(parent)
-        if only is not None:
-            tags = tokens.records["tag"]
-            kids = [int(i) for i in kids if int(tags[i]) in only]
-        self._kids = kids
+    indent_chars = "   "
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        d = self.__dict__
+        d["_tokens"] = None
+        d["_parent"] = -1
+        d["_only"] = None
+        d["_elems"] = {}
+        d["_dict"] = {}
+        d["_parent_ds"] = None
+        d["_encodings"] = None
+        d["_order"] = None
+        d["is_little_endian"] = None
+        d["is_implicit_VR"] = None
+        d["is_undefined_length_sequence_item"] = False
+        if args and isinstance(args[0], dict):
+            for tag, elem in args[0].items():
+                self[tag] = elem
+
+    # -- construction over the table --------------------------------------------------
+    @classmethod
+    def _view(cls, tokens: _core.Tokens, parent: int = -1, parent_ds: "Dataset | None" = None,
+              only: frozenset | None = None) -> "Dataset":
+        ds = cls.__new__(cls)
+        d = ds.__dict__
+        d["_tokens"] = tokens
+        d["_parent"] = parent
+        d["_only"] = only
+        d["_elems"] = {}
+        d["_dict"] = None
+        d["_parent_ds"] = parent_ds
+        d["_encodings"] = None
+        d["_order"] = None
+        d["is_little_endian"] = tokens.little_endian
+        d["is_implicit_VR"] = not tokens.explicit_vr
+        d["is_undefined_length_sequence_item"] = False
+        return ds
 
     @property
-    def tokens(self) -> _core.Tokens:
+    def tokens(self) -> _core.Tokens | None:
+        """The element table this dataset views (None when built by hand)."""
         return self._tokens
 
-    def __len__(self) -> int:
-        return len(self._kids)
+    def _indices(self) -> list[int]:
+        """Record indices of this dataset's elements, in tag order."""
+        order = self._order
+        if order is None:
+            tok = self._tokens
+            kids = tok.children(self._parent)
+            tags = tok.records["tag"][kids] if len(kids) else kids
+            pairs = {}
+            for t, i in zip(tags.tolist(), kids.tolist()):
+                if self._only is None or t in self._only:
+                    pairs[t] = pairs.get(t, i)
+            order = [pairs[t] for t in sorted(pairs)]
+            self.__dict__["_order"] = order
+        return order
 
-    def __iter__(self) -> Iterator[Tag]:
-        tags = self._tokens.records["tag"]
-        for i in self._kids:
-            yield Tag(int(tags[i]))
-
-    def _index(self, tag: Any) -> int:
-        t = int(Tag(tag))
-        i = self._tokens.find(t, self._parent)
-        if i < 0 or i not in self._kids:
-            raise KeyError(Tag(t))
-        return i
-
-    def __contains__(self, tag: Any) -> bool:
-        try:
-            self._index(tag)
-        except (KeyError, ValueError, TypeError, OverflowError):
-            return False
-        return True
-
-    def raw_element(self, index: int) -> RawElement:
+    def _element_at(self, index: int) -> DataElement:
         tok = self._tokens
-        rec = tok.records[index]
-        vr = rec["vr"].decode("latin-1")
-        if int(rec["flags"]) & _core.F_SEQUENCE:
-            value: Any = [Dataset(tok, int(i)) for i in tok.children(index)]
+        tag, vr, flags, length = tok.info(index)
+        tag = Tag(tag)
+        elem = self._elems.get(tag)
+        if elem is not None:
+            return elem
+        if flags & _F_SEQ:
+            vr = "SQ"
+        elif vr in _PSEUDO or flags & _F_UNKNOWN or vr == "UN":
+            vr = self._resolve_vr(tag, vr, flags)
+        elem = DataElement._lazy(tag, vr, self, index, bool(flags & _F_UNDEF), not flags & _F_BE)
+        if tag.is_private and tag.element > 0x00FF:
+            elem.private_creator = self._private_creator(tag)
+        self._elems[tag] = elem
+        return elem
+
+    def _resolve_vr(self, tag: Tag, vr: str, flags: int) -> str:
+        """VR of an element whose data does not give it: implicit VR (from the
+        dictionaries), UN (replaced by a known VR, as pydicom does) and the
+        context-dependent VRs of PS3.5 (US or SS, OB or OW ...)."""
+        if vr == "UN" or flags & _F_UNKNOWN:
+            known = None
+            if tag.is_private and 0x0010 <= tag.element <= 0x00FF:
+                known = "LO"  # a private creator
+            elif tag.is_private:
+                creator = self._private_creator(tag) if tag.element > 0x00FF else None
+                if creator:
+                    try:
+                        known = datadict.private_dictionary_VR(tag, creator)
+                    except KeyError:
+                        known = None
+            else:
+                try:
+                    known = datadict.dictionary_VR(tag)
+                except KeyError:
+                    known = None
+            if not known or known == "NONE":
+                return "UN"
+            vr = known
+        vr = _PSEUDO.get(vr, vr)
+        if " or " not in vr:
+            return vr
+        t = int(tag)
+        if t == 0x7FE00010:
+            if flags & _F_UNDEF:
+                return "OB"
+            if flags & _F_IMPLICIT:
+                return "OW"
+            bits = self._ancestor_value(0x00280100)
+            return "OW" if bits is not None and bits > 8 else "OB"
+        if t in _US_SS_TAGS:
+            rep = self._ancestor_value(0x00280103)
+            if rep is None:
+                rep = 0 if 0x7FE00010 not in self else 1
+            return "US" if rep == 0 else "SS"
+        if t in (0x54000110, 0x54000112, 0x5400100A, 0x54001010):
+            if flags & _F_IMPLICIT:
+                return "OW"
+            bits = self._ancestor_value(0x54001004)
+            return "OW" if bits is not None and bits > 8 else "OB"
+        if t == 0x00283006:
+            desc = self.get(0x00283002)
+            first = desc.value if desc is not None else None
+            if isinstance(first, (list, tuple)):
+                first = first[0] if first else None
+            return "US" if first == 1 else "OW"
+        if (t >> 16) & 0xFF01 == 0x6000 and t & 0xFFFF == 0x3000:
+            return "OW"
+        return vr
+
+    def _ancestor_value(self, tag: int) -> Any:
+        ds: Dataset | None = self
+        while ds is not None:
+            elem = ds._lookup(tag)
+            if elem is not None:
+                v = elem.value
+                if isinstance(v, (list, tuple)):
+                    v = v[0] if v else None
+                if v is not None:
+                    return v
+            ds = ds._parent_ds
+        return None
+
+    def _private_creator(self, tag: Tag) -> str | None:
+        elem = self._lookup((tag & 0xFFFF0000) | (tag.element >> 8))
+        if elem is None:
+            return None
+        v = elem.value
+        if isinstance(v, (list, tuple)):
+            v = v[0] if v else None
+        return v if isinstance(v, str) else None
+
+    def _character_set(self) -> list[str]:
+        enc = self._encodings
+        if enc is None:
+            elem = self._lookup(0x00080005)
+            if elem is not None and elem.value:
+                enc = convert_encodings(elem.value)
+            elif self._parent_ds is not None:
+                enc = self._parent_ds._character_set()
+            else:
+                enc = _DEFAULT_ENCODING
+            self.__dict__["_encodings"] = enc
+        return enc
+
+    def _decode(self, elem: DataElement) -> Any:
+        """Value of a lazily read element (called by DataElement.value)."""
+        tok = self._tokens
+        index = elem._index
+        if elem.VR == "SQ":
+            flags = tok.flags(index)
+            if flags & _F_SEQ:
+                items = [Dataset._item(tok, int(i), self) for i in tok.children(index)]
+            else:  # a sequence only the dictionary knows of: read its bytes as one
+                sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
+                                     little_endian=elem._little_endian)
+                items = [Dataset._item(sub, int(i), self) for i in sub.children(-1)]
+            seq = Sequence(items)
+            seq.is_undefined_length = elem.is_undefined_length
+            return seq
+        raw = tok.value(index)
+        tag = elem.tag
+        enc = _DEFAULT_ENCODING if tag == 0x00080005 else self._character_set()
+        return convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc)
+
+    @classmethod
+    def _item(cls, tokens: _core.Tokens, index: int, parent_ds: "Dataset") -> "Dataset":
+        ds = Dataset._view(tokens, index, parent_ds)
+        ds.__dict__["is_undefined_length_sequence_item"] = bool(tokens.flags(index) & _F_UNDEF)
+        ds.__dict__["is_little_endian"] = parent_ds.is_little_endian
+        ds.__dict__["is_implicit_VR"] = parent_ds.is_implicit_VR
+        return ds
+
+    # -- lookups ----------------------------------------------------------------------
+    def _lookup(self, tag: int) -> DataElement | None:
+        d = self._dict
+        if d is not None:
+            return d.get(tag)
+        elem = self._elems.get(tag)
+        if elem is not None:
+            return elem
+        tok = self._tokens
+        i = tok.find(tag, self._parent)
+        if i < 0 or (self._only is not None and tag not in self._only):
+            return None
+        return self._element_at(i)
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return self._slice(key)
+        tag = _as_tag(key)
+        elem = self._lookup(tag)
+        if elem is None:
+            raise KeyError(tag)
+        return elem
+
+    def __getattr__(self, name: str) -> Any:
+        tag = _keyword_tag(name)
+        if tag is not None:
+            elem = self._lookup(tag)
+            if elem is not None:
+                return elem.value
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __contains__(self, key: Any) -> bool:
+        if isinstance(key, str):
+            tag = _keyword_tag(key)
+            if tag is None:
+                try:
+                    tag = Tag(key)
+                except Exception:
+                    return False
         else:
-            value = bytes(tok.value(index))
-        return RawElement(Tag(int(rec["tag"])), vr, int(rec["raw_length"]), value,
-                          int(rec["value_offset"]), index)
+            try:
+                tag = _as_tag(key)
+            except KeyError:
+                return False
+        return self._lookup(tag) is not None
 
-    def __getitem__(self, tag: Any) -> RawElement:
-        return self.raw_element(self._index(tag))
+    def get(self, key: Any, default: Any = None) -> Any:
+        """pydicom's ``get``: by keyword the value, by tag the element."""
+        if isinstance(key, str):
+            tag = _keyword_tag(key)
+            if tag is not None:
+                elem = self._lookup(tag)
+                return default if elem is None else elem.value
+            try:
+                return getattr(self, key)
+            except AttributeError:
+                return default
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
-    def elements(self) -> Iterator[RawElement]:
-        for i in self._kids:
-            yield self.raw_element(int(i))
+    def __len__(self) -> int:
+        if self._dict is not None:
+            return len(self._dict)
+        return len(self._indices())
+
+    def keys(self) -> list[Tag]:
+        if self._dict is not None:
+            return sorted(self._dict)
+        tags = self._tokens.records["tag"]
+        return [Tag(int(tags[i])) for i in self._indices()]
+
+    def __iter__(self) -> Iterator[DataElement]:
+        if self._dict is not None:
+            d = self._dict
+            for tag in sorted(d):
+                yield d[tag]
+            return
+        for i in self._indices():
+            yield self._element_at(i)
+
+    def elements(self) -> Iterator[DataElement]:
+        return iter(self)
+
+    def values(self) -> list[DataElement]:
+        return list(self)
+
+    def items(self) -> list[tuple[Tag, DataElement]]:
+        return [(e.tag, e) for e in self]
+
+    def data_element(self, name: str) -> DataElement | None:
+        tag = _keyword_tag(name)
+        return None if tag is None else self._lookup(tag)
+
+    def dir(self, *filters: str) -> list[str]:
+        words = [datadict.keyword_for_tag(t) for t in self.keys()]
+        words = [w for w in words if w]
+        if filters:
+            words = [w for w in words if any(f.lower() in w.lower() for f in filters)]
+        return sorted(words)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(object.__dir__(self)) | set(self.dir()))
+
+    def group_dataset(self, group: int) -> "Dataset":
+        return self._slice(slice(Tag(group, 0), Tag(group, 0xFFFF) + 1))
+
+    def _slice(self, s: slice) -> "Dataset":
+        lo = 0 if s.start is None else int(_as_tag(s.start))
+        hi = 0x100000000 if s.stop is None else int(_as_tag(s.stop))
+        out = Dataset()
+        for elem in self:
+            if lo <= elem.tag < hi:
+                out._dict[elem.tag] = elem
+        return out
+
+    def walk(self, callback: Callable[["Dataset", DataElement], None], recursive: bool = True) -> None:
+        for elem in list(self):
+            callback(self, elem)
+            if recursive and elem.VR == "SQ":
+                for item in elem.value:
+                    item.walk(callback, recursive)
+
+    def iterall(self) -> Iterator[DataElement]:
+        for elem in self:
+            yield elem
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    yield from item.iterall()
+
+    def private_creators(self, group: int) -> list[str]:
+        if group % 2 == 0:
+            raise ValueError("Group must be an odd number")
+        out = []
+        for elem in self:
+            if elem.tag.group == group and 0x10 <= elem.tag.element <= 0xFF and isinstance(elem.value, str):
+                out.append(elem.value)
+        return out
+
+    def private_block(self, group: int, private_creator: str, create: bool = False) -> "PrivateBlock":
+        if group % 2 == 0:
+            raise ValueError("Tag must be private if private creator is given")
+        for elem in self:
+            if elem.tag.group == group and 0x10 <= elem.tag.element <= 0xFF:
+                if elem.value == private_creator:
+                    return PrivateBlock(group, private_creator, self, elem.tag.element)
+        if not create:
+            raise KeyError(f"Private creator '{private_creator}' not found")
+        used = {e.tag.element for e in self if e.tag.group == group and 0x10 <= e.tag.element <= 0xFF}
+        free = next((e for e in range(0x10, 0x100) if e not in used), None)
+        if free is None:
+            raise ValueError("No free element found in the private group")
+        self.add_new(Tag(group, free), "LO", private_creator)
+        return PrivateBlock(group, private_creator, self, free)
+
+    # -- editing (copy-on-write) ------------------------------------------------------
+    def _materialize(self) -> dict:
+        d = self._dict
+        if d is None:
+            d = {elem.tag: elem for elem in self}
+            self.__dict__["_dict"] = d
+        return d
+
+    def __setitem__(self, key: Any, elem: DataElement) -> None:
+        if not isinstance(elem, DataElement):
+            raise TypeError("Dataset contents must be DataElement instances")
+        tag = _as_tag(key)
+        if tag != elem.tag:
+            raise ValueError(f"'{tag}' doesn't match the element's tag '{elem.tag}'")
+        self._materialize()[tag] = elem
+        if tag == 0x00080005:
+            self.__dict__["_encodings"] = None
+
+    def __delitem__(self, key: Any) -> None:
+        if isinstance(key, slice):
+            for tag in [t for t in self.keys() if (key.start is None or t >= key.start)
+                        and (key.stop is None or t < key.stop)]:
+                del self._materialize()[tag]
+            return
+        tag = _as_tag(key)
+        d = self._materialize()
+        if tag not in d:
+            raise KeyError(tag)
+        del d[tag]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        tag = _keyword_tag(name) if name not in _INTERNAL else None
+        if tag is None:
+            object.__setattr__(self, name, value)
+            return
+        elem = self._lookup(tag)
+        if elem is None:
+            vr = datadict.dictionary_VR(tag)
+            self[tag] = DataElement(tag, _PSEUDO.get(vr, vr), value)
+        else:
+            elem = _copy.copy(elem) if elem._owner is not None else elem
+            elem.value = value
+            self[tag] = elem
+
+    def __delattr__(self, name: str) -> None:
+        tag = _keyword_tag(name)
+        if tag is not None and tag in self:
+            del self[tag]
+        elif name in self.__dict__:
+            del self.__dict__[name]
+        else:
+            raise AttributeError(name)
+
+    def add(self, elem: DataElement) -> None:
+        self[elem.tag] = elem
+
+    def add_new(self, tag: Any, VR: str, value: Any) -> None:
+        self.add(DataElement(tag, VR, value))
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        try:
+            elem = self[key]
+        except KeyError:
+            if default:
+                return default[0]
+            raise
+        del self[elem.tag]
+        return elem
+
+    def setdefault(self, key: Any, default: Any = None) -> DataElement:
+        tag = _as_tag(key)
+        if tag in self:
+            return self[tag]
+        if not isinstance(default, DataElement):
+            default = DataElement(tag, datadict.dictionary_VR(tag), default)
+        self[tag] = default
+        return default
+
+    def update(self, other: Any) -> None:
+        items = other.items() if hasattr(other, "items") else other
+        for key, value in items:
+            if isinstance(key, str):
+                setattr(self, key, value)
+            else:
+                self[key] = value
+
+    def clear(self) -> None:
+        self.__dict__["_dict"] = {}
+
+    def copy(self) -> "Dataset":
+        return _copy.copy(self)
+
+    def __copy__(self) -> "Dataset":
+        new = self.__class__.__new__(self.__class__)
+        new.__dict__.update(self.__dict__)
+        new.__dict__["_elems"] = dict(self._elems)
+        if self._dict is not None:
+            new.__dict__["_dict"] = dict(self._dict)
+        return new
+
+    def __eq__(self, other: Any) -> bool:
+        if other is self:
+            return True
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return self.keys() == other.keys() and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- dumps ------------------------------------------------------------------------
+    def _pretty_str(self, indent: int = 0, top_level_only: bool = False) -> str:
+        strings = []
+        indent_str = self.indent_chars * indent
+        nextindent_str = self.indent_chars * (indent + 1)
+        meta = getattr(self, "file_meta", None)
+        if meta:
+            strings.append(f"{'Dataset.file_meta ':-<49}")
+            for elem in meta:
+                strings.append(indent_str + repr(elem))
+            strings.append(f"{'':-<49}")
+        for elem in self:
+            if elem.VR == "SQ":
+                strings.append(f"{indent_str}{elem.tag}  {elem.name}  {len(elem.value)} item(s) ---- ")
+                if not top_level_only:
+                    for item in elem.value:
+                        strings.append(item._pretty_str(indent + 1))
+                        strings.append(nextindent_str + "---------")
+            else:
+                strings.append(indent_str + repr(elem))
+        return "\n".join(strings)
+
+    def __str__(self) -> str:
+        return self._pretty_str()
+
+    __repr__ = __str__
+
+    def top(self) -> str:
+        return self._pretty_str(top_level_only=True)
+
+
+class PrivateBlock:
+    """The elements of one private creator's block (pydicom's ``PrivateBlock``)."""
+
+    def __init__(self, group: int, private_creator: str, dataset: Dataset, element: int) -> None:
+        self.group = group
+        self.private_creator = private_creator
+        self.dataset = dataset
+        self.block_start = element << 8
+
+    def get_tag(self, offset: int) -> Tag:
+        if offset > 0xFF:
+            raise ValueError("Element offset must be less than 256")
+        return Tag(self.group, self.block_start + offset)
+
+    def __contains__(self, offset: int) -> bool:
+        return self.get_tag(offset) in self.dataset
+
+    def __getitem__(self, offset: int) -> DataElement:
+        return self.dataset[self.get_tag(offset)]
+
+    def __delitem__(self, offset: int) -> None:
+        del self.dataset[self.get_tag(offset)]
+
+    def add_new(self, offset: int, VR: str, value: Any) -> None:
+        tag = self.get_tag(offset)
+        self.dataset.add_new(tag, VR, value)
+        self.dataset[tag].private_creator = self.private_creator
 
 
 class FileDataset(Dataset):
     """The top-level dataset of a file, with its file meta and encoding."""
 
-    def __init__(self, tokens: _core.Tokens, *, meta_tokens: _core.Tokens | None, preamble: bytes | None,
-                 filename: str | None, transfer_syntax_uid: str | None, implicit_vr: bool,
-                 little_endian: bool,
-                 deflated: bool = False, specific_tags: list[int] | None = None):
+    @classmethod
+    def _from_file(cls, tokens: _core.Tokens, *, meta_tokens: _core.Tokens | None,
+                   preamble: bytes | None, filename: str | None, transfer_syntax_uid: str | None,
+                   implicit_vr: bool, little_endian: bool, deflated: bool = False,
+                   specific_tags: list[int] | None = None) -> "FileDataset":
         only = None
         if specific_tags is not None:
             only = frozenset(specific_tags) | {0x00080005}
-        super().__init__(tokens, -1, only)
-        self.file_meta = Dataset(meta_tokens) if meta_tokens is not None else None
-        self.preamble = preamble
-        self.filename = filename
-        self.transfer_syntax_uid = transfer_syntax_uid
-        self.is_little_endian = little_endian
+        ds = cls._view(tokens, -1, None, only)
+        d = ds.__dict__
+        meta = Dataset._view(meta_tokens) if meta_tokens is not None else Dataset()
+        d["file_meta"] = meta
+        d["preamble"] = preamble
+        d["filename"] = filename
+        d["transfer_syntax_uid"] = transfer_syntax_uid
+        d["is_deflated"] = deflated
         # as in pydicom: the encoding the transfer syntax names (tokens.root_explicit_vr
         # tells what the data really used)
-        self.is_implicit_VR = implicit_vr
-        self.is_deflated = deflated
+        d["is_implicit_VR"] = implicit_vr
+        d["is_little_endian"] = little_endian
+        return ds

@@ -200,7 +200,7 @@ def dcmread(
             UserWarning,
             stacklevel=2,
         )
-    return FileDataset(
+    return FileDataset._from_file(
         tokens,
         meta_tokens=meta_tokens,
         preamble=preamble,

@@ -318,7 +318,8 @@ def build_private_dictionaries(standard):
             if name and name != "?":
                 d[key][2] = name
         else:
-            d[key] = [vr, vm, name, ""]
+            # GDCM marks entries it cannot name with "?"
+            d[key] = [vr, vm, name if name and name != "?" else "Unknown", ""]
     return {c: {k: tuple(v) for k, v in d.items()} for c, d in out.items()}
 
 

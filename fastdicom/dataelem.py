@@ -1,0 +1,205 @@
+"""Data elements: a tag, a VR and a value decoded lazily from the element table."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastdicom import datadict
+from fastdicom.tag import Tag
+from fastdicom.valuerep import PersonName
+
+#: VRs whose values pydicom shows as "Array of N elements" when long
+LONG_VALUE_VRS = frozenset({"LT", "UC", "UT", "OB", "OD", "OF", "OL", "OV", "OW", "UN",
+                            "OB or OW", "US or OW", "US or SS or OW", "US or SS"})
+STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST",
+                        "TM", "UC", "UI", "UR", "UT"})
+BYTES_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "OB or OW", "US or OW",
+                       "US or SS or OW"})
+
+_UNSET = object()
+
+
+class Sequence(list):
+    """A list of :class:`fastdicom.Dataset` items (pydicom's ``Sequence``)."""
+
+    is_undefined_length = False
+
+    def __init__(self, iterable: Any = ()) -> None:
+        if isinstance(iterable, (str, bytes)) or (
+            not hasattr(iterable, "__iter__") and iterable is not None
+        ):
+            raise TypeError("An iterable of 'Dataset' is required")
+        super().__init__(iterable or ())
+
+    def __str__(self) -> str:
+        return "[" + "".join(f"\n{item}" for item in self) + " ]" if self else "<Sequence, length 0>"
+
+    def __repr__(self) -> str:
+        return f"<Sequence, length {len(self)}>"
+
+
+class DataElement:
+    """An element of a dataset (pydicom's ``DataElement``).
+
+    Elements read from a file keep a reference to the element table and
+    decode their value on first access; elements made by the user hold theirs.
+    """
+
+    __slots__ = ("tag", "VR", "_value", "_owner", "_index", "is_undefined_length",
+                 "private_creator", "_little_endian", "__weakref__")
+
+    descripWidth = 35
+    maxBytesToDisplay = 16
+    showVR = True
+
+    def __init__(self, tag: Any, VR: str, value: Any, file_value_tell: int | None = None,
+                 is_undefined_length: bool = False, already_converted: bool = False) -> None:
+        self.tag = tag if type(tag) is Tag else Tag(tag)
+        self.VR = VR
+        self._owner = None
+        self._index = -1
+        self.is_undefined_length = is_undefined_length
+        self.private_creator = None
+        self._little_endian = True
+        if VR == "SQ" and not isinstance(value, Sequence):
+            value = Sequence(value if value is not None else ())
+        self._value = value
+
+    @classmethod
+    def _lazy(cls, tag: Tag, vr: str, owner: Any, index: int, undefined: bool, little: bool) -> "DataElement":
+        elem = cls.__new__(cls)
+        elem.tag = tag
+        elem.VR = vr
+        elem._value = _UNSET
+        elem._owner = owner
+        elem._index = index
+        elem.is_undefined_length = undefined
+        elem.private_creator = None
+        elem._little_endian = little
+        return elem
+
+    @property
+    def value(self) -> Any:
+        v = self._value
+        if v is _UNSET:
+            v = self._value = self._owner._decode(self)
+        return v
+
+    @value.setter
+    def value(self, val: Any) -> None:
+        if self.VR == "SQ" and not isinstance(val, Sequence):
+            val = Sequence(val)
+        self._value = val
+        self._owner = None
+
+    @property
+    def raw_bytes(self) -> memoryview | None:
+        """The value as found in the data: a zero-copy memoryview of the buffer
+        (None for elements that were not read from data)."""
+        if self._owner is None or self._index < 0:
+            return None
+        return self._owner._tokens.value(self._index)
+
+    @property
+    def VM(self) -> int:
+        v = self.value
+        if v is None:
+            return 0
+        if isinstance(v, (str, bytes, bytearray, PersonName)):
+            return 1 if v else 0
+        if isinstance(v, Sequence):
+            return 1
+        try:
+            iter(v)
+        except TypeError:
+            return 1
+        return len(v)
+
+    @property
+    def keyword(self) -> str:
+        if datadict.dictionary_has_tag(self.tag):
+            return datadict.dictionary_keyword(self.tag)
+        return ""
+
+    @property
+    def name(self) -> str:
+        tag = self.tag
+        if tag.is_private:
+            if self.private_creator:
+                try:
+                    return "[" + datadict.private_dictionary_description(tag, self.private_creator) + "]"
+                except KeyError:
+                    pass
+            elif tag.element >> 8 == 0:
+                return "Private Creator"
+            return "Private tag data"
+        if datadict.dictionary_has_tag(tag) or datadict.repeater_has_tag(tag):
+            return datadict.dictionary_description(tag)
+        if tag.element == 0:
+            return "Group Length"
+        return ""
+
+    description = name
+
+    @property
+    def is_private(self) -> bool:
+        return self.tag.is_private
+
+    @property
+    def is_retired(self) -> bool:
+        if datadict.dictionary_has_tag(self.tag):
+            return datadict.dictionary_is_retired(self.tag)
+        return False
+
+    @property
+    def is_empty(self) -> bool:
+        return self.VM == 0
+
+    @property
+    def repval(self) -> str:
+        value = self.value
+        if self.VR in LONG_VALUE_VRS:
+            try:
+                length = len(value)
+            except TypeError:
+                pass
+            else:
+                if length > self.maxBytesToDisplay:
+                    return f"Array of {length} elements"
+        vm = self.VM
+        if vm > self.maxBytesToDisplay:
+            return f"Array of {vm} elements"
+        name = getattr(value, "is_transfer_syntax", None) is not None and getattr(value, "name", None)
+        if name:
+            return name
+        return repr(value)
+
+    def __str__(self) -> str:
+        value = self.repval or ""
+        name = f"{self.name[:self.descripWidth]:<{self.descripWidth}}"
+        if self.showVR:
+            return f"{self.tag} {name} {self.VR}: {value}"
+        return f"{self.tag} {name} {value}"
+
+    __repr__ = __str__
+
+    def __eq__(self, other: Any) -> bool:
+        if other is self:
+            return True
+        if not isinstance(other, DataElement):
+            return NotImplemented
+        return self.tag == other.tag and self.VR == other.VR and self.value == other.value
+
+    def __ne__(self, other: Any) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getitem__(self, key: int) -> Any:
+        try:
+            return self.value[key]
+        except TypeError:
+            raise TypeError("DataElement value is unscriptable (not a Sequence)") from None
+
+    def to_pydicom_raw(self) -> tuple[Tag, str, Any]:
+        return (self.tag, self.VR, self.value)
