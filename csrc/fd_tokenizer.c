@@ -208,8 +208,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
         remain = end - pos;
         if (remain < 8) {
             if (f->kind == K_ROOT) {
-                t->trailing = remain; /* too short to be an element */
-                pos = end;
+                t->trailing = remain; /* too short to be an element: not consumed */
                 break;
             }
             st = FD_ERR_TRUNCATED;
