@@ -210,8 +210,8 @@ class Dataset:
         enc = self._encodings
         if enc is None:
             elem = self._lookup(0x00080005)
-            if elem is not None and elem.value:
-                enc = convert_encodings(elem.value)
+            if elem is not None:  # present, even empty, it overrides the parent's
+                enc = convert_encodings(elem.value) if elem.value else _DEFAULT_ENCODING
             elif self._parent_ds is not None:
                 enc = self._parent_ds._character_set()
             else:
@@ -237,7 +237,7 @@ class Dataset:
         raw = tok.value(index)
         tag = elem.tag
         enc = _DEFAULT_ENCODING if tag == 0x00080005 else self._character_set()
-        return convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc)
+        return convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=tag)
 
     @classmethod
     def _item(cls, tokens: _core.Tokens, index: int, parent_ds: "Dataset") -> "Dataset":
