@@ -3,3 +3,4 @@
 
 include "_core_src/ctokenizer.pxi"
 include "_core_src/tokens.pxi"
+include "_core_src/dataset_core.pxi"

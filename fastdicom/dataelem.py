@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastdicom import datadict
+from fastdicom._core import UNSET as _UNSET
+from fastdicom._core import ElementBase
 from fastdicom.tag import Tag
 from fastdicom.valuerep import PersonName
 
@@ -14,8 +16,6 @@ STRING_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "P
                         "TM", "UC", "UI", "UR", "UT"})
 BYTES_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN", "OB or OW", "US or OW",
                        "US or SS or OW"})
-
-_UNSET = object()
 
 
 class Sequence(list):
@@ -37,15 +37,15 @@ class Sequence(list):
         return f"<Sequence, length {len(self)}>"
 
 
-class DataElement:
+class DataElement(ElementBase):
     """An element of a dataset (pydicom's ``DataElement``).
 
     Elements read from a file keep a reference to the element table and
-    decode their value on first access; elements made by the user hold theirs.
+    decode their value on first access (``value``, in the compiled core);
+    elements made by the user hold theirs.
     """
 
-    __slots__ = ("tag", "VR", "_value", "_owner", "_index", "is_undefined_length",
-                 "private_creator", "_little_endian", "__weakref__")
+    __slots__ = ()
 
     descripWidth = 35
     maxBytesToDisplay = 16
@@ -64,32 +64,12 @@ class DataElement:
             value = Sequence(value if value is not None else ())
         self._value = value
 
-    @classmethod
-    def _lazy(cls, tag: Tag, vr: str, owner: Any, index: int, undefined: bool, little: bool) -> "DataElement":
-        elem = cls.__new__(cls)
-        elem.tag = tag
-        elem.VR = vr
-        elem._value = _UNSET
-        elem._owner = owner
-        elem._index = index
-        elem.is_undefined_length = undefined
-        elem.private_creator = None
-        elem._little_endian = little
-        return elem
-
-    @property
-    def value(self) -> Any:
-        v = self._value
-        if v is _UNSET:
-            v = self._value = self._owner._decode(self)
-        return v
-
-    @value.setter
-    def value(self, val: Any) -> None:
-        if self.VR == "SQ" and not isinstance(val, Sequence):
-            val = Sequence(val)
-        self._value = val
-        self._owner = None
+    def __copy__(self) -> "DataElement":
+        new = DataElement.__new__(DataElement)
+        for name in ("tag", "VR", "_value", "_owner", "_index", "is_undefined_length",
+                     "private_creator", "_little_endian"):
+            setattr(new, name, getattr(self, name))
+        return new
 
     @property
     def raw_bytes(self) -> memoryview | None:

@@ -12,6 +12,7 @@ import copy as _copy
 from typing import Any, Callable, Iterator
 
 from fastdicom import _core, datadict
+from fastdicom._core import DatasetBase
 from fastdicom.charset import convert_encodings
 from fastdicom.dataelem import DataElement, Sequence
 from fastdicom.tag import Tag
@@ -51,22 +52,16 @@ def _as_tag(key: Any) -> Tag:
         raise KeyError(f"'{key}'") from exc
 
 
-class Dataset:
+class Dataset(DatasetBase):
     """A DICOM dataset: a mapping of tags to :class:`DataElement`, with
     attribute access by keyword, as in pydicom."""
 
     indent_chars = "   "
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        DatasetBase._init_view(self, None, -1, None, None)
+        self._dict = {}
         d = self.__dict__
-        d["_tokens"] = None
-        d["_parent"] = -1
-        d["_only"] = None
-        d["_elems"] = {}
-        d["_dict"] = {}
-        d["_parent_ds"] = None
-        d["_encodings"] = None
-        d["_order"] = None
         d["is_little_endian"] = None
         d["is_implicit_VR"] = None
         d["is_undefined_length_sequence_item"] = False
@@ -79,15 +74,8 @@ class Dataset:
     def _view(cls, tokens: _core.Tokens, parent: int = -1, parent_ds: "Dataset | None" = None,
               only: frozenset | None = None) -> "Dataset":
         ds = cls.__new__(cls)
+        ds._init_view(tokens, parent, parent_ds, only)
         d = ds.__dict__
-        d["_tokens"] = tokens
-        d["_parent"] = parent
-        d["_only"] = only
-        d["_elems"] = {}
-        d["_dict"] = None
-        d["_parent_ds"] = parent_ds
-        d["_encodings"] = None
-        d["_order"] = None
         d["is_little_endian"] = tokens.little_endian
         d["is_implicit_VR"] = not tokens.explicit_vr
         d["is_undefined_length_sequence_item"] = False
@@ -110,25 +98,8 @@ class Dataset:
                 if self._only is None or t in self._only:
                     pairs[t] = pairs.get(t, i)
             order = [pairs[t] for t in sorted(pairs)]
-            self.__dict__["_order"] = order
+            self._order = order
         return order
-
-    def _element_at(self, index: int) -> DataElement:
-        tok = self._tokens
-        tag, vr, flags, length = tok.info(index)
-        tag = Tag(tag)
-        elem = self._elems.get(tag)
-        if elem is not None:
-            return elem
-        if flags & _F_SEQ:
-            vr = "SQ"
-        elif vr in _PSEUDO or flags & _F_UNKNOWN or vr == "UN":
-            vr = self._resolve_vr(tag, vr, flags)
-        elem = DataElement._lazy(tag, vr, self, index, bool(flags & _F_UNDEF), not flags & _F_BE)
-        if tag.is_private and tag.element > 0x00FF:
-            elem.private_creator = self._private_creator(tag)
-        self._elems[tag] = elem
-        return elem
 
     def _resolve_vr(self, tag: Tag, vr: str, flags: int) -> str:
         """VR of an element whose data does not give it: implicit VR (from the
@@ -216,28 +187,23 @@ class Dataset:
                 enc = self._parent_ds._character_set()
             else:
                 enc = _DEFAULT_ENCODING
-            self.__dict__["_encodings"] = enc
+            self._encodings = enc
         return enc
 
-    def _decode(self, elem: DataElement) -> Any:
-        """Value of a lazily read element (called by DataElement.value)."""
+    def _decode_sequence(self, elem: DataElement) -> Sequence:
+        """The items of a sequence read from the table (called by the core)."""
         tok = self._tokens
         index = elem._index
-        if elem.VR == "SQ":
-            flags = tok.flags(index)
-            if flags & _F_SEQ:
-                items = [Dataset._item(tok, int(i), self) for i in tok.children(index)]
-            else:  # a sequence only the dictionary knows of: read its bytes as one
-                sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
-                                     little_endian=elem._little_endian)
-                items = [Dataset._item(sub, int(i), self) for i in sub.children(-1)]
-            seq = Sequence(items)
-            seq.is_undefined_length = elem.is_undefined_length
-            return seq
-        raw = tok.value(index)
-        tag = elem.tag
-        enc = _DEFAULT_ENCODING if tag == 0x00080005 else self._character_set()
-        return convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=tag)
+        flags = tok.flags(index)
+        if flags & _F_SEQ:
+            items = [Dataset._item(tok, int(i), self) for i in tok.children(index)]
+        else:  # a sequence only the dictionary knows of: read its bytes as one
+            sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
+                                 little_endian=elem._little_endian)
+            items = [Dataset._item(sub, int(i), self) for i in sub.children(-1)]
+        seq = Sequence(items)
+        seq.is_undefined_length = elem.is_undefined_length
+        return seq
 
     @classmethod
     def _item(cls, tokens: _core.Tokens, index: int, parent_ds: "Dataset") -> "Dataset":
@@ -248,19 +214,6 @@ class Dataset:
         return ds
 
     # -- lookups ----------------------------------------------------------------------
-    def _lookup(self, tag: int) -> DataElement | None:
-        d = self._dict
-        if d is not None:
-            return d.get(tag)
-        elem = self._elems.get(tag)
-        if elem is not None:
-            return elem
-        tok = self._tokens
-        i = tok.find(tag, self._parent)
-        if i < 0 or (self._only is not None and tag not in self._only):
-            return None
-        return self._element_at(i)
-
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, slice):
             return self._slice(key)
@@ -269,14 +222,6 @@ class Dataset:
         if elem is None:
             raise KeyError(tag)
         return elem
-
-    def __getattr__(self, name: str) -> Any:
-        tag = _keyword_tag(name)
-        if tag is not None:
-            elem = self._lookup(tag)
-            if elem is not None:
-                return elem.value
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __contains__(self, key: Any) -> bool:
         if isinstance(key, str):
@@ -408,7 +353,7 @@ class Dataset:
         d = self._dict
         if d is None:
             d = {elem.tag: elem for elem in self}
-            self.__dict__["_dict"] = d
+            self._dict = d
         return d
 
     def __setitem__(self, key: Any, elem: DataElement) -> None:
@@ -419,7 +364,7 @@ class Dataset:
             raise ValueError(f"'{tag}' doesn't match the element's tag '{elem.tag}'")
         self._materialize()[tag] = elem
         if tag == 0x00080005:
-            self.__dict__["_encodings"] = None
+            self._encodings = None
 
     def __delitem__(self, key: Any) -> None:
         if isinstance(key, slice):
@@ -490,17 +435,19 @@ class Dataset:
                 self[key] = value
 
     def clear(self) -> None:
-        self.__dict__["_dict"] = {}
+        self._dict = {}
 
     def copy(self) -> "Dataset":
         return _copy.copy(self)
 
     def __copy__(self) -> "Dataset":
         new = self.__class__.__new__(self.__class__)
+        new._init_view(self._tokens, self._parent, self._parent_ds, self._only)
         new.__dict__.update(self.__dict__)
-        new.__dict__["_elems"] = dict(self._elems)
-        if self._dict is not None:
-            new.__dict__["_dict"] = dict(self._dict)
+        new._elems = dict(self._elems)
+        new._encodings = self._encodings
+        new._order = self._order
+        new._dict = dict(self._dict) if self._dict is not None else None
         return new
 
     def __eq__(self, other: Any) -> bool:
@@ -596,3 +543,6 @@ class FileDataset(Dataset):
         d["is_implicit_VR"] = implicit_vr
         d["is_little_endian"] = little_endian
         return ds
+
+
+_core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING)

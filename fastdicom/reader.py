@@ -15,6 +15,7 @@ import zlib
 from typing import Any, BinaryIO, Iterable, Union
 
 from fastdicom import uid as _uid
+from fastdicom._core import STOP_NONE as _STOP_NONE
 from fastdicom._core import tokenize
 from fastdicom.dataset import FileDataset
 from fastdicom.errors import DeflateError, InvalidDicomError, NotDicomError, TruncatedDataError
@@ -30,21 +31,38 @@ _KNOWN_VRS = frozenset(
 )
 
 
-def _open_buffer(fp: Any) -> tuple[Any, str | None]:
-    """Return (buffer, filename) for a path, a bytes-like object or a binary file."""
+#: First read of a file when only its header is wanted (stop_before_pixels or
+#: specific_tags): a small read beats mapping the file when the header fits.
+HEADER_CHUNK = 16384
+
+
+def _read_path(path: str, header_only: bool) -> tuple[Any, bool]:
+    """(buffer, complete) for a file: its first HEADER_CHUNK bytes when only the
+    header is wanted and the file is larger, else a read-only mmap of it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return b"", True
+        if header_only and size > HEADER_CHUNK:
+            return os.read(fd, HEADER_CHUNK), False
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), True
+    finally:
+        os.close(fd)
+
+
+def _open_buffer(fp: Any, header_only: bool = False) -> tuple[Any, str | None, bool]:
+    """(buffer, filename, complete) for a path, a bytes-like object or a binary file."""
     if isinstance(fp, (str, os.PathLike)):
         path = os.fspath(fp)
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size == 0:
-                return b"", path
-            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), path
+        buf, complete = _read_path(path, header_only)
+        return buf, path, complete
     if isinstance(fp, (bytes, bytearray, memoryview, mmap.mmap)):
-        return fp, None
+        return fp, None, True
     read = getattr(fp, "read", None)
     if read is None:
         try:
-            return memoryview(fp), None  # any other object with the buffer protocol
+            return memoryview(fp), None, True  # any other object with the buffer protocol
         except TypeError:
             raise TypeError(
                 "dcmread() expects a path, a bytes-like object or a binary file-like object, "
@@ -53,7 +71,7 @@ def _open_buffer(fp: Any) -> tuple[Any, str | None]:
     data = read()
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("dcmread() needs a file opened in binary mode")
-    return data, getattr(fp, "name", None)
+    return data, getattr(fp, "name", None), True
 
 
 def _has_dicm(buf: memoryview) -> bool:
@@ -122,7 +140,28 @@ def dcmread(
     binary file-like object (read from its current position). ``defer_size``
     is accepted for compatibility: values are always decoded lazily.
     """
-    buf_obj, filename = _open_buffer(fp)
+    header_only = stop_before_pixels or specific_tags is not None
+    buf_obj, filename, complete = _open_buffer(fp, header_only)
+    if not complete:
+        try:
+            ds = _read(buf_obj, filename, stop_before_pixels, force, specific_tags, max_depth,
+                       max_inflated_size, partial=True)
+        except (InvalidDicomError, _Incomplete):
+            ds = None
+        if ds is not None:
+            return ds
+        buf_obj, _, _ = _open_buffer(filename, False)
+    return _read(buf_obj, filename, stop_before_pixels, force, specific_tags, max_depth,
+                 max_inflated_size)
+
+
+class _Incomplete(Exception):
+    """A header-only read did not reach its stop condition within the chunk."""
+
+
+def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: bool,
+          specific_tags: Iterable[Any] | None, max_depth: int, max_inflated_size: int,
+          partial: bool = False) -> FileDataset:
     buf = memoryview(buf_obj).cast("B")
     if len(buf) == 0:
         raise NotDicomError("empty file: no DICOM data")
@@ -154,7 +193,7 @@ def dcmread(
         i = meta_tokens.find(0x00020000)
         if i >= 0 and meta_tokens.value(i).nbytes == 4:
             declared = int.from_bytes(meta_tokens.value(i), "little")
-            actual = meta_end - (meta_tokens.records["value_offset"][i] + 4)
+            actual = meta_end - (meta_tokens.value_offset(i) + 4)
             if declared != actual:
                 warnings.warn(
                     f"File Meta Information Group Length is {declared} but the group holds "
@@ -169,6 +208,8 @@ def dcmread(
         enc = _guess_encoding(buf, meta_end)
 
     if enc.deflated:
+        if partial:
+            raise _Incomplete
         data_obj: Any = _inflate(buf[meta_end:], max_inflated_size)
         data_pos = 0
     else:
@@ -192,6 +233,8 @@ def dcmread(
         stop_after_tag=stop_after,
         max_depth=max_depth,
     )
+    if partial and tokens.stop_reason == _STOP_NONE:
+        raise _Incomplete
     if tokens.root_explicit_vr == enc.implicit_vr and len(tokens):
         found = "explicit" if tokens.root_explicit_vr else "implicit"
         expected = "implicit" if enc.implicit_vr else "explicit"

@@ -2,6 +2,8 @@
 # and exposes its records to Python without copying.
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_FORMAT
 from libc.string cimport memset
+from libc.stdlib cimport malloc, free
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int32_t, int64_t
 
 import numpy as _np
@@ -77,14 +79,23 @@ cdef class Tokens:
     cdef readonly bint explicit_vr
     cdef readonly bint little_endian
     cdef dict _children
+    cdef int32_t *root_kids
+    cdef Py_ssize_t n_root_kids
+    cdef bint root_sorted
 
     def __cinit__(self):
         fd_table_init(&self.table)
         self.has_view = False
         self._children = {}
+        self.root_kids = NULL
+        self.n_root_kids = -1
+        self.root_sorted = True
 
     def __dealloc__(self):
         fd_table_free(&self.table)
+        if self.root_kids != NULL:
+            free(self.root_kids)
+            self.root_kids = NULL
         if self.has_view:
             PyBuffer_Release(&self.view)
             self.has_view = False
@@ -210,26 +221,77 @@ cdef class Tokens:
         self._children[parent] = arr
         return arr
 
+    cdef int _build_root(self) except -1:
+        cdef Py_ssize_t i = 0, n = 0, stop = <Py_ssize_t>self.table.n
+        cdef fd_record *r
+        while i < stop:
+            if not (self.table.records[i].flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                n += 1
+            i = self.table.records[i].next
+        self.root_kids = <int32_t *>malloc(sizeof(int32_t) * (n if n > 0 else 1))
+        if self.root_kids == NULL:
+            raise MemoryError()
+        i = 0
+        n = 0
+        while i < stop:
+            r = &self.table.records[i]
+            if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                self.root_kids[n] = <int32_t>i
+                if n > 0 and self.table.records[self.root_kids[n - 1]].tag > r.tag:
+                    self.root_sorted = False
+                n += 1
+            i = r.next
+        self.n_root_kids = n
+        return 0
+
+    cdef Py_ssize_t _find(self, uint32_t tag, Py_ssize_t parent) except -2:
+        """Index of ``tag`` among the direct children of ``parent``, or -1."""
+        cdef Py_ssize_t lo, hi, mid, i, stop
+        cdef uint32_t t
+        cdef fd_record *r
+        if parent == -1:
+            if self.n_root_kids < 0:
+                self._build_root()
+            if self.root_sorted:
+                lo = 0
+                hi = self.n_root_kids
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    t = self.table.records[self.root_kids[mid]].tag
+                    if t == tag:
+                        return self.root_kids[mid]
+                    if t < tag:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                return -1
+            for mid in range(self.n_root_kids):
+                if self.table.records[self.root_kids[mid]].tag == tag:
+                    return self.root_kids[mid]
+            return -1
+        if parent < 0 or <uint64_t>parent >= self.table.n:
+            return -1
+        i = parent + 1
+        stop = self.table.records[parent].next
+        while i < stop:
+            r = &self.table.records[i]
+            if r.tag == tag and not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                return i
+            i = r.next
+        return -1
+
     def find(self, uint32_t tag, Py_ssize_t parent=-1):
         """Index of the element ``tag`` among the direct children of ``parent``
-        by binary search (children of a dataset are in tag order), or -1."""
-        cdef const int32_t[::1] kids = self.children(parent)
-        cdef Py_ssize_t lo = 0, hi = kids.shape[0], mid
-        cdef uint32_t t
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            t = self.table.records[kids[mid]].tag
-            if t == tag:
-                return kids[mid]
-            if t < tag:
-                lo = mid + 1
-            else:
-                hi = mid
-        # data out of tag order: fall back to a scan
-        for mid in range(kids.shape[0]):
-            if self.table.records[kids[mid]].tag == tag:
-                return kids[mid]
-        return -1
+        (-1: the top level; binary search there), or -1 when absent."""
+        return self._find(tag, parent)
+
+    def value_offset(self, Py_ssize_t i):
+        self._check(i)
+        return self.table.records[i].value_offset
+
+    cdef object _value_bytes(self, Py_ssize_t i):
+        cdef fd_record *r = &self.table.records[i]
+        return PyBytes_FromStringAndSize(<char *>self.view.buf + r.value_offset, <Py_ssize_t>r.value_length)
 
 
 def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_endian=True,
