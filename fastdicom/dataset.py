@@ -16,6 +16,7 @@ from fastdicom._core import DatasetBase
 from fastdicom.charset import convert_encodings
 from fastdicom.dataelem import DataElement, Sequence
 from fastdicom.tag import Tag
+from fastdicom import values as _values
 from fastdicom.values import convert_value
 
 _F_SEQ = _core.F_SEQUENCE
@@ -545,4 +546,5 @@ class FileDataset(Dataset):
         return ds
 
 
-_core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING)
+_core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING,
+                _values.CONVERTERS, _values._LUT_DESCRIPTOR_TAGS)

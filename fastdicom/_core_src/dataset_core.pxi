@@ -2,7 +2,7 @@
 # element creation and value decoding, in C. fastdicom/dataset.py and
 # fastdicom/dataelem.py subclass these and hold everything else.
 from cpython.dict cimport PyDict_GetItem
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyObject_GenericGetAttr
 
 cdef object _UNSET = object()
 UNSET = _UNSET
@@ -16,13 +16,19 @@ cdef object _Element = None
 cdef object _Sequence = None
 cdef object _DEFAULT_ENC = None
 cdef dict _VR_STR = {}
+cdef dict _CONVERTERS = {}
+cdef dict _CHARSETS = {}
+cdef object _LUT_TAGS = frozenset()
 
 _PSEUDO_VRS = frozenset(["xs", "ox", "px", "lt", "up", "UN"])
 
 
-def configure(keywords, convert_value, tag_class, element_class, sequence_class, default_encoding):
+def configure(keywords, convert_value, tag_class, element_class, sequence_class, default_encoding,
+              converters, lut_tags):
     """Wire the Python parts of the dataset layer into the compiled core."""
-    global _KEYWORDS, _convert_value, _Tag, _Element, _Sequence, _DEFAULT_ENC
+    global _KEYWORDS, _convert_value, _Tag, _Element, _Sequence, _DEFAULT_ENC, _CONVERTERS, _LUT_TAGS
+    _CONVERTERS = converters
+    _LUT_TAGS = lut_tags
     _KEYWORDS = keywords
     _convert_value = convert_value
     _Tag = tag_class
@@ -149,13 +155,46 @@ cdef class DatasetBase:
         else:
             enc = self._encodings
             if enc is None:
-                enc = self._character_set()
+                enc = self._charset_fast()
+        # the common case straight to the VR's converter; anything unusual
+        # (empty, LUT descriptors, errors) through convert_value
+        cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, elem.VR)
+        if conv != NULL and len(raw) and elem.tag not in _LUT_TAGS:
+            try:
+                return (<object>conv)(raw, elem._little_endian, enc)
+            except Exception:
+                pass
         return _convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=elem.tag)
 
-    def __getattr__(self, name):
+    def __getattribute__(self, name):
+        # keywords first: no AttributeError is raised (and caught) on the way
         cdef PyObject *p = PyDict_GetItem(_KEYWORDS, name)
         if p != NULL:
             elem = self._lookup(<object>p)
             if elem is not None:
                 return (<ElementBase>elem).value
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return PyObject_GenericGetAttr(self, name)
+
+    cdef object _charset_fast(self):
+        """The dataset's encodings: cached per value of (0008,0005)."""
+        cdef Tokens tok
+        cdef Py_ssize_t i
+        cdef PyObject *p
+        if self._dict is None and self._tokens is not None:
+            tok = <Tokens>self._tokens
+            i = tok._find(0x00080005, self._parent)
+            if i < 0:
+                if self._parent_ds is None:
+                    self._encodings = _DEFAULT_ENC
+                    return _DEFAULT_ENC
+            else:
+                raw = tok._value_bytes(i)
+                p = PyDict_GetItem(_CHARSETS, raw)
+                if p != NULL:
+                    self._encodings = <object>p
+                    return <object>p
+                enc = self._character_set()
+                if len(_CHARSETS) < 256:
+                    _CHARSETS[raw] = enc
+                return enc
+        return self._character_set()
