@@ -55,6 +55,7 @@ class DataElement(ElementBase):
                  is_undefined_length: bool = False, already_converted: bool = False) -> None:
         self.tag = tag if type(tag) is Tag else Tag(tag)
         self.VR = VR
+        self._tokens = None
         self._owner = None
         self._index = -1
         self.is_undefined_length = is_undefined_length
@@ -66,7 +67,7 @@ class DataElement(ElementBase):
 
     def __copy__(self) -> "DataElement":
         new = DataElement.__new__(DataElement)
-        for name in ("tag", "VR", "_value", "_owner", "_index", "is_undefined_length",
+        for name in ("tag", "VR", "_value", "_tokens", "_owner", "_index", "is_undefined_length",
                      "private_creator", "_little_endian"):
             setattr(new, name, getattr(self, name))
         return new
@@ -75,9 +76,9 @@ class DataElement(ElementBase):
     def raw_bytes(self) -> memoryview | None:
         """The value as found in the data: a zero-copy memoryview of the buffer
         (None for elements that were not read from data)."""
-        if self._owner is None or self._index < 0:
+        if self._tokens is None or self._index < 0:
             return None
-        return self._owner._tokens.value(self._index)
+        return self._tokens.value(self._index)
 
     @property
     def VM(self) -> int:

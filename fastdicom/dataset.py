@@ -62,10 +62,6 @@ class Dataset(DatasetBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         DatasetBase._init_view(self, None, -1, None, None)
         self._dict = {}
-        d = self.__dict__
-        d["is_little_endian"] = None
-        d["is_implicit_VR"] = None
-        d["is_undefined_length_sequence_item"] = False
         if args and isinstance(args[0], dict):
             for tag, elem in args[0].items():
                 self[tag] = elem
@@ -76,31 +72,12 @@ class Dataset(DatasetBase):
               only: frozenset | None = None) -> "Dataset":
         ds = cls.__new__(cls)
         ds._init_view(tokens, parent, parent_ds, only)
-        d = ds.__dict__
-        d["is_little_endian"] = tokens.little_endian
-        d["is_implicit_VR"] = not tokens.explicit_vr
-        d["is_undefined_length_sequence_item"] = False
         return ds
 
     @property
     def tokens(self) -> _core.Tokens | None:
         """The element table this dataset views (None when built by hand)."""
         return self._tokens
-
-    def _indices(self) -> list[int]:
-        """Record indices of this dataset's elements, in tag order."""
-        order = self._order
-        if order is None:
-            tok = self._tokens
-            kids = tok.children(self._parent)
-            tags = tok.records["tag"][kids] if len(kids) else kids
-            pairs = {}
-            for t, i in zip(tags.tolist(), kids.tolist()):
-                if self._only is None or t in self._only:
-                    pairs[t] = pairs.get(t, i)
-            order = [pairs[t] for t in sorted(pairs)]
-            self._order = order
-        return order
 
     def _resolve_vr(self, tag: Tag, vr: str, flags: int) -> str:
         """VR of an element whose data does not give it: implicit VR (from the
@@ -179,6 +156,8 @@ class Dataset(DatasetBase):
         return v if isinstance(v, str) else None
 
     def _character_set(self) -> list[str]:
+        if self._dict is None and self._tokens is not None:
+            return _core.encodings_at(self._tokens, self._parent)
         enc = self._encodings
         if enc is None:
             elem = self._lookup(0x00080005)
@@ -191,27 +170,12 @@ class Dataset(DatasetBase):
             self._encodings = enc
         return enc
 
-    def _decode_sequence(self, elem: DataElement) -> Sequence:
-        """The items of a sequence read from the table (called by the core)."""
-        tok = self._tokens
-        index = elem._index
-        flags = tok.flags(index)
-        if flags & _F_SEQ:
-            items = [Dataset._item(tok, int(i), self) for i in tok.children(index)]
-        else:  # a sequence only the dictionary knows of: read its bytes as one
-            sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
-                                 little_endian=elem._little_endian)
-            items = [Dataset._item(sub, int(i), self) for i in sub.children(-1)]
-        seq = Sequence(items)
-        seq.is_undefined_length = elem.is_undefined_length
-        return seq
-
     @classmethod
     def _item(cls, tokens: _core.Tokens, index: int, parent_ds: "Dataset") -> "Dataset":
         ds = Dataset._view(tokens, index, parent_ds)
-        ds.__dict__["is_undefined_length_sequence_item"] = bool(tokens.flags(index) & _F_UNDEF)
-        ds.__dict__["is_little_endian"] = parent_ds.is_little_endian
-        ds.__dict__["is_implicit_VR"] = parent_ds.is_implicit_VR
+        ds.is_undefined_length_sequence_item = bool(tokens.flags(index) & _F_UNDEF)
+        ds.is_little_endian = parent_ds.is_little_endian
+        ds.is_implicit_VR = parent_ds.is_implicit_VR
         return ds
 
     # -- lookups ----------------------------------------------------------------------
@@ -255,25 +219,10 @@ class Dataset(DatasetBase):
         except KeyError:
             return default
 
-    def __len__(self) -> int:
-        if self._dict is not None:
-            return len(self._dict)
-        return len(self._indices())
-
     def keys(self) -> list[Tag]:
         if self._dict is not None:
             return sorted(self._dict)
-        tags = self._tokens.records["tag"]
-        return [Tag(int(tags[i])) for i in self._indices()]
-
-    def __iter__(self) -> Iterator[DataElement]:
-        if self._dict is not None:
-            d = self._dict
-            for tag in sorted(d):
-                yield d[tag]
-            return
-        for i in self._indices():
-            yield self._element_at(i)
+        return [e.tag for e in self]
 
     def elements(self) -> Iterator[DataElement]:
         return iter(self)
@@ -541,10 +490,41 @@ class FileDataset(Dataset):
         d["is_deflated"] = deflated
         # as in pydicom: the encoding the transfer syntax names (tokens.root_explicit_vr
         # tells what the data really used)
-        d["is_implicit_VR"] = implicit_vr
-        d["is_little_endian"] = little_endian
+        ds.is_implicit_VR = implicit_vr
+        ds.is_little_endian = little_endian
         return ds
 
 
+
+
+def _charset_from_raw(raw: bytes) -> list[str]:
+    """Python encodings for the raw bytes of a (0008,0005) value."""
+    value = convert_value("CS", raw)
+    return convert_encodings(value) if value else _DEFAULT_ENCODING
+
+
+def _decode_sequence(elem: DataElement, owner: Dataset | None) -> Sequence:
+    """The items of a sequence element read from a table (called by the core);
+    ``owner`` is the dataset it was read from, if still alive."""
+    tok = elem._tokens
+    index = elem._index
+    flags = tok.flags(index)
+    if flags & _F_SEQ and owner is not None:
+        items = owner._sequence_items(elem)
+    elif flags & _F_SEQ:
+        orphan = Dataset._view(tok, tok.parent(index))
+        items = orphan._sequence_items(elem)
+    else:  # a sequence only the dictionary knows of: read its bytes as one
+        sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
+                             little_endian=elem._little_endian)
+        sub.root_encodings = _core.encodings_at(tok, tok.parent(index))
+        parent = owner if owner is not None else Dataset._view(tok, tok.parent(index))
+        items = [Dataset._item(sub, int(i), parent) for i in sub.children(-1)]
+    seq = Sequence(items)
+    seq.is_undefined_length = elem.is_undefined_length
+    return seq
+
+
 _core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING,
-                _values.CONVERTERS, _values._LUT_DESCRIPTOR_TAGS)
+                _values.CONVERTERS, _values._LUT_DESCRIPTOR_TAGS, Dataset, _charset_from_raw,
+                _decode_sequence)

@@ -162,7 +162,7 @@ class _Incomplete(Exception):
 def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: bool,
           specific_tags: Iterable[Any] | None, max_depth: int, max_inflated_size: int,
           partial: bool = False) -> FileDataset:
-    buf = memoryview(buf_obj).cast("B")
+    buf = buf_obj if isinstance(buf_obj, (bytes, mmap.mmap)) else memoryview(buf_obj).cast("B")
     if len(buf) == 0:
         raise NotDicomError("empty file: no DICOM data")
 
@@ -189,10 +189,11 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
     if meta_tokens is not None:
         i = meta_tokens.find(0x00020010)
         if i >= 0:
-            ts = bytes(meta_tokens.value(i)).rstrip(b"\x00 ").decode("ascii", "replace").strip()
+            ts = meta_tokens.value_bytes(i).rstrip(b"\x00 ").decode("ascii", "replace").strip()
         i = meta_tokens.find(0x00020000)
-        if i >= 0 and meta_tokens.value(i).nbytes == 4:
-            declared = int.from_bytes(meta_tokens.value(i), "little")
+        gl = meta_tokens.value_bytes(i) if i >= 0 else b""
+        if len(gl) == 4:
+            declared = int.from_bytes(gl, "little")
             actual = meta_end - (meta_tokens.value_offset(i) + 4)
             if declared != actual:
                 warnings.warn(

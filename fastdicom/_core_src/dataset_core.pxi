@@ -14,18 +14,27 @@ cdef object _Tag = None
 cdef object _int_new = int.__new__
 cdef object _Element = None
 cdef object _Sequence = None
+cdef object _Dataset = None
 cdef object _DEFAULT_ENC = None
 cdef dict _VR_STR = {}
 cdef dict _CONVERTERS = {}
 cdef dict _CHARSETS = {}
 cdef object _LUT_TAGS = frozenset()
+cdef object _charset_from_raw = None
+cdef object _decode_sequence = None
+import weakref as _weakref_mod
+cdef object _wref = _weakref_mod.ref
 
 _PSEUDO_VRS = frozenset(["xs", "ox", "px", "lt", "up", "UN"])
 
 
 def configure(keywords, convert_value, tag_class, element_class, sequence_class, default_encoding,
-              converters, lut_tags):
+              converters, lut_tags, dataset_class, charset_from_raw, decode_sequence):
     """Wire the Python parts of the dataset layer into the compiled core."""
+    global _Dataset, _charset_from_raw, _decode_sequence
+    _Dataset = dataset_class
+    _charset_from_raw = charset_from_raw
+    _decode_sequence = decode_sequence
     global _KEYWORDS, _convert_value, _Tag, _Element, _Sequence, _DEFAULT_ENC, _CONVERTERS, _LUT_TAGS
     _CONVERTERS = converters
     _LUT_TAGS = lut_tags
@@ -52,7 +61,8 @@ cdef class ElementBase:
     cdef public object tag
     cdef public object VR
     cdef public object _value
-    cdef public object _owner
+    cdef public object _tokens     # the element table its value is read from
+    cdef public object _owner      # weakref to the dataset that read it (for SQ items)
     cdef public Py_ssize_t _index
     cdef public bint is_undefined_length
     cdef public object private_creator
@@ -63,7 +73,7 @@ cdef class ElementBase:
     def value(self):
         v = self._value
         if v is _UNSET:
-            v = self._value = (<DatasetBase>self._owner)._decode(self)
+            v = self._value = _decode_element(self)
         return v
 
     @value.setter
@@ -71,8 +81,62 @@ cdef class ElementBase:
         if self.VR == "SQ" and not isinstance(val, _Sequence):
             val = _Sequence(val)
         self._value = val
+        self._tokens = None
         self._owner = None
         self._index = -1
+
+
+cdef object _encodings_at(Tokens tok, Py_ssize_t ds_idx):
+    """Python encodings of the dataset whose record is ``ds_idx`` (an item, or
+    -1 for the top level) in ``tok``: its (0008,0005), else its parent's.
+    Read from the table alone, so elements need no link to their dataset."""
+    cdef PyObject *p = PyDict_GetItem(tok.enc_cache, ds_idx)
+    cdef Py_ssize_t i, seq
+    if p != NULL:
+        return <object>p
+    i = tok._find(0x00080005, ds_idx)
+    if i >= 0:
+        raw = tok._value_bytes(i)
+        p = PyDict_GetItem(_CHARSETS, raw)
+        if p != NULL:
+            enc = <object>p
+        else:
+            enc = _charset_from_raw(raw)
+            if len(_CHARSETS) < 256:
+                _CHARSETS[raw] = enc
+    elif ds_idx < 0:
+        enc = tok.root_encodings if tok.root_encodings is not None else _DEFAULT_ENC
+    else:
+        seq = tok.table.records[ds_idx].parent
+        enc = _encodings_at(tok, tok.table.records[seq].parent if seq >= 0 else -1)
+    tok.enc_cache[ds_idx] = enc
+    return enc
+
+
+def encodings_at(Tokens tok, Py_ssize_t ds_idx):
+    return _encodings_at(tok, ds_idx)
+
+
+cdef object _decode_element(ElementBase elem):
+    """Value of an element read from a table."""
+    if elem.VR == "SQ":
+        owner = elem._owner() if elem._owner is not None else None
+        return _decode_sequence(elem, owner)
+    cdef Tokens tok = <Tokens>elem._tokens
+    raw = tok._value_bytes(elem._index)
+    if elem.tag == 0x00080005:
+        enc = _DEFAULT_ENC
+    else:
+        enc = _encodings_at(tok, tok.table.records[elem._index].parent)
+    # the common case straight to the VR's converter; anything unusual
+    # (empty, LUT descriptors, errors) through convert_value
+    cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, elem.VR)
+    if conv != NULL and len(raw) and elem.tag not in _LUT_TAGS:
+        try:
+            return (<object>conv)(raw, elem._little_endian, enc)
+        except Exception:
+            pass
+    return _convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=elem.tag)
 
 
 cdef class DatasetBase:
@@ -82,21 +146,115 @@ cdef class DatasetBase:
     cdef public dict _elems
     cdef public object _dict
     cdef public object _only
-    cdef public object _parent_ds
+    cdef object _parent_ref        # weakref to the parent dataset (items), or None
+    cdef object _selfref
     cdef public object _encodings
     cdef public object _order
+    cdef public object is_little_endian
+    cdef public object is_implicit_VR
+    cdef public bint is_undefined_length_sequence_item
     cdef object __weakref__
 
     def __cinit__(self):
         self._parent = -1
         self._elems = {}
 
+    @property
+    def _parent_ds(self):
+        return self._parent_ref() if self._parent_ref is not None else None
+
+    @_parent_ds.setter
+    def _parent_ds(self, ds):
+        self._parent_ref = _wref(ds) if ds is not None else None
+
+    cdef object _weak_self(self):
+        if self._selfref is None:
+            self._selfref = _wref(self)
+        return self._selfref
+
     def _init_view(self, tokens, Py_ssize_t parent, parent_ds, only):
         self._tokens = tokens
         self._parent = parent
-        self._parent_ds = parent_ds
+        self._parent_ref = _wref(parent_ds) if parent_ds is not None else None
         self._only = only
         self._dict = None
+        if tokens is not None:
+            self.is_little_endian = (<Tokens>tokens).little_endian
+            self.is_implicit_VR = not (<Tokens>tokens).explicit_vr
+
+    cpdef list _indices(self):
+        """Record indices of this dataset's elements in tag order (a repeated
+        tag keeps its first place, as in pydicom's dict)."""
+        cdef Tokens tok
+        cdef Py_ssize_t i, stop
+        cdef fd_record *r
+        cdef list out
+        cdef bint sorted_ = True
+        cdef uint32_t last = 0
+        if self._order is not None:
+            return <list>self._order
+        tok = <Tokens>self._tokens
+        out = []
+        if self._parent == -1:
+            i = 0
+            stop = <Py_ssize_t>tok.table.n
+        else:
+            i = self._parent + 1
+            stop = tok.table.records[self._parent].next
+        while i < stop:
+            r = &tok.table.records[i]
+            if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
+                if self._only is None or r.tag in self._only:
+                    if out and r.tag <= last:
+                        sorted_ = False
+                    last = r.tag
+                    out.append(i)
+            i = r.next
+        if not sorted_:
+            first = {}
+            for j in out:
+                t = tok.table.records[<Py_ssize_t>j].tag
+                if t not in first:
+                    first[t] = j
+            out = [first[t] for t in sorted(first)]
+        self._order = out
+        return out
+
+    def __iter__(self):
+        if self._dict is not None:
+            d = self._dict
+            return iter([d[t] for t in sorted(d)])
+        return _ElementIter(self, self._indices())
+
+    def __len__(self):
+        if self._dict is not None:
+            return len(self._dict)
+        return len(self._indices())
+
+    cdef object _new_item(self, Tokens tok, Py_ssize_t index):
+        cdef DatasetBase item = <DatasetBase>_Dataset.__new__(_Dataset)
+        item._tokens = tok
+        item._parent = index
+        item._parent_ref = self._weak_self()
+        item._dict = None
+        item.is_little_endian = self.is_little_endian
+        item.is_implicit_VR = self.is_implicit_VR
+        item.is_undefined_length_sequence_item = (tok.table.records[index].flags & FD_F_UNDEFINED) != 0
+        return item
+
+    cpdef object _sequence_items(self, ElementBase elem):
+        """The items of a sequence element found by the tokenizer."""
+        cdef Tokens tok = <Tokens>self._tokens
+        cdef Py_ssize_t i = elem._index + 1
+        cdef Py_ssize_t stop = tok.table.records[elem._index].next
+        cdef fd_record *r
+        cdef list items = []
+        while i < stop:
+            r = &tok.table.records[i]
+            if r.flags & FD_F_ITEM:
+                items.append(self._new_item(tok, i))
+            i = r.next
+        return items
 
     cpdef object _lookup(self, tag):
         """The element ``tag`` (an int) or None."""
@@ -135,7 +293,8 @@ cdef class DatasetBase:
         e.tag = tag
         e.VR = vr
         e._value = _UNSET
-        e._owner = self
+        e._tokens = tok
+        e._owner = self._weak_self()
         e._index = i
         e.is_undefined_length = (r.flags & FD_F_UNDEFINED) != 0
         e._little_endian = (r.flags & FD_F_BIG_ENDIAN) == 0
@@ -143,28 +302,6 @@ cdef class DatasetBase:
             e.private_creator = self._private_creator(tag)
         self._elems[tag] = e
         return e
-
-    cpdef object _decode(self, ElementBase elem):
-        """Value of an element read from the table."""
-        if elem.VR == "SQ":
-            return self._decode_sequence(elem)
-        cdef Tokens tok = <Tokens>self._tokens
-        raw = tok._value_bytes(elem._index)
-        if elem.tag == 0x00080005:
-            enc = _DEFAULT_ENC
-        else:
-            enc = self._encodings
-            if enc is None:
-                enc = self._charset_fast()
-        # the common case straight to the VR's converter; anything unusual
-        # (empty, LUT descriptors, errors) through convert_value
-        cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, elem.VR)
-        if conv != NULL and len(raw) and elem.tag not in _LUT_TAGS:
-            try:
-                return (<object>conv)(raw, elem._little_endian, enc)
-            except Exception:
-                pass
-        return _convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=elem.tag)
 
     def __getattribute__(self, name):
         # keywords first: no AttributeError is raised (and caught) on the way
@@ -175,26 +312,24 @@ cdef class DatasetBase:
                 return (<ElementBase>elem).value
         return PyObject_GenericGetAttr(self, name)
 
-    cdef object _charset_fast(self):
-        """The dataset's encodings: cached per value of (0008,0005)."""
-        cdef Tokens tok
-        cdef Py_ssize_t i
-        cdef PyObject *p
-        if self._dict is None and self._tokens is not None:
-            tok = <Tokens>self._tokens
-            i = tok._find(0x00080005, self._parent)
-            if i < 0:
-                if self._parent_ds is None:
-                    self._encodings = _DEFAULT_ENC
-                    return _DEFAULT_ENC
-            else:
-                raw = tok._value_bytes(i)
-                p = PyDict_GetItem(_CHARSETS, raw)
-                if p != NULL:
-                    self._encodings = <object>p
-                    return <object>p
-                enc = self._character_set()
-                if len(_CHARSETS) < 256:
-                    _CHARSETS[raw] = enc
-                return enc
-        return self._character_set()
+
+cdef class _ElementIter:
+    """Iterator over the elements of a dataset view, in tag order."""
+    cdef DatasetBase ds
+    cdef list indices
+    cdef Py_ssize_t pos
+
+    def __cinit__(self, DatasetBase ds, list indices):
+        self.ds = ds
+        self.indices = indices
+        self.pos = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.pos >= len(self.indices):
+            raise StopIteration
+        i = self.indices[self.pos]
+        self.pos += 1
+        return self.ds._element_at(i)

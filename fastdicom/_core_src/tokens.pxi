@@ -79,6 +79,8 @@ cdef class Tokens:
     cdef readonly bint explicit_vr
     cdef readonly bint little_endian
     cdef dict _children
+    cdef public dict enc_cache          # dataset record -> encodings (see dataset_core)
+    cdef public object root_encodings   # encodings inherited by the top level (None: default)
     cdef int32_t *root_kids
     cdef Py_ssize_t n_root_kids
     cdef bint root_sorted
@@ -87,6 +89,7 @@ cdef class Tokens:
         fd_table_init(&self.table)
         self.has_view = False
         self._children = {}
+        self.enc_cache = {}
         self.root_kids = NULL
         self.n_root_kids = -1
         self.root_sorted = True
@@ -288,6 +291,11 @@ cdef class Tokens:
     def value_offset(self, Py_ssize_t i):
         self._check(i)
         return self.table.records[i].value_offset
+
+    def value_bytes(self, Py_ssize_t i):
+        """The value bytes of record ``i`` as a (copied) ``bytes``."""
+        self._check(i)
+        return self._value_bytes(i)
 
     cdef object _value_bytes(self, Py_ssize_t i):
         cdef fd_record *r = &self.table.records[i]
