@@ -4,6 +4,9 @@
 from cpython.dict cimport PyDict_GetItem
 from cpython.object cimport PyObject, PyObject_GenericGetAttr
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)
+
 cdef object _UNSET = object()
 UNSET = _UNSET
 
@@ -292,6 +295,10 @@ cdef class DatasetBase:
         e = <ElementBase>_Element.__new__(_Element)
         e.tag = tag
         e.VR = vr
+        # Elements read from a table refer to it, to a weak reference and to
+        # their value, never back to a dataset: they make no cycles, so the
+        # cycle collector need not track them (most objects a read makes).
+        PyObject_GC_UnTrack(<void *>e)
         e._value = _UNSET
         e._tokens = tok
         e._owner = self._weak_self()
