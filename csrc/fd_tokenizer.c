@@ -27,6 +27,7 @@ typedef struct {
     uint8_t little;
     uint8_t pixel;       /* encapsulated pixel data: first fragment is the offset table */
     uint8_t nfrag;       /* fragments seen (saturating) */
+    uint8_t un_seq;      /* inside a UN sequence: items may be either VR encoding */
 } fd_frame;
 
 void fd_options_init(fd_options *opt)
@@ -153,8 +154,11 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
     t->stop_reason = FD_STOP_NONE;
     t->trailing = 0;
     t->error_offset = 0;
-    /* a sequence level takes two frames (the sequence and its item) */
+    /* a sequence level takes two frames (the sequence and its item); each
+       frame needs at least 8 bytes of input, so small inputs get small stacks */
     max_frames = 2u * opt->max_depth + 2u;
+    if ((len - offset) / 8 + 2 < max_frames)
+        max_frames = (uint32_t)((len - offset) / 8 + 2);
     stack = (fd_frame *)malloc(sizeof(fd_frame) * max_frames);
     if (!stack)
         return FD_ERR_NOMEM;
@@ -179,6 +183,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
     stack[0].explicit_vr = opt->explicit_vr ? 1 : 0;
     stack[0].pixel = 0;
     stack[0].nfrag = 0;
+    stack[0].un_seq = 0;
     if (opt->detect_vr) {
         int e = looks_explicit(buf + pos, len - pos);
         if (e >= 0)
@@ -256,11 +261,15 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                     nf->undefined = 0;
                     nf->end = pos + 8 + vl;
                 }
-                if (opt->detect_vr && nf->explicit_vr) {
-                    /* PS3.5 6.2.2 data inside UN may be implicit: follow the data */
+                if (opt->detect_vr && (nf->explicit_vr || f->un_seq)) {
+                    /* PS3.5 6.2.2: data inside UN is implicit VR LE, and data
+                       inside any item may be found implicit: follow the data.
+                       Items of a UN sequence written explicit are read so too. */
                     int e = looks_explicit(buf + pos + 8, nf->end - (pos + 8));
                     if (e == 0)
                         nf->explicit_vr = 0;
+                    else if (e == 1 && f->un_seq)
+                        nf->explicit_vr = 1;
                 }
                 t->n++;
                 pos += 8;
@@ -404,6 +413,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                     if (flags & FD_F_UN_SEQUENCE) {
                         nf->explicit_vr = 0;
                         nf->little = 1;
+                        nf->un_seq = 1;
                     } else if (flags & FD_F_IMPLICIT) {
                         nf->explicit_vr = 0;
                     }
@@ -446,6 +456,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                 if (flags & FD_F_UN_SEQUENCE) {
                     nf->explicit_vr = 0;
                     nf->little = 1;
+                    nf->un_seq = 1;
                 } else if (flags & FD_F_IMPLICIT) {
                     nf->explicit_vr = 0;
                 }

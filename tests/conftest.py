@@ -61,6 +61,22 @@ def check_tokens(t, size):
             assert nxt[i] == i + 1, i
         if flags[i] & _DELIM_FLAGS:
             assert vlen[i] == 0 and p >= 0, i
+    # records tile the walked bytes: each one starts where the previous one's
+    # header (container) or value (anything else) ends, and a container ends
+    # where the record after its subtree starts
+    for i in range(n - 1):
+        if flags[i] & _CONTAINER_FLAGS:
+            assert hdr[i + 1] == voff[i], (i, "gap after a container header")
+        else:
+            assert hdr[i + 1] == voff[i] + vlen[i], (i, "gap after a value")
+        if flags[i] & _CONTAINER_FLAGS and nxt[i] < n:
+            if flags[i] & _core.F_UNDEFINED:
+                end = hdr[nxt[i] - 1] + 8  # after its delimiter
+            else:
+                end = voff[i] + vlen[i]
+            assert hdr[nxt[i]] == end, (i, "container does not end where the next record starts")
+    last = n - 1
+    assert voff[last] + (0 if flags[last] & _CONTAINER_FLAGS else vlen[last]) <= t.end_offset
     # walking siblings through `next` from the start lands exactly on the end
     i = 0
     while i < n:
