@@ -1,26 +1,46 @@
-"""Time fastdicom against pydicom on the same in-memory files in the same run.
+"""Time fastdicom against pydicom (and dicomsdl) on the same files in the same run.
 
 Usage::
 
     python -m benchmarks.compare                 # full corpus (400 CT, 4 MR)
     python -m benchmarks.compare --quick         # tiny corpus, a few seconds (smoke test)
     python -m benchmarks.compare --json out.json --only mr
+    python -m benchmarks.compare --only ct10 --only mr-walk   # dataset-layer rows only
 
-Method: all files of a kind are read into memory first (no disk I/O is timed).
+Method: all files of a kind are read into memory first. Most rows time
+functions taking those bytes (no file I/O is timed); rows with
+``inputs="path"`` (ct10) time functions taking the file's path, so opening the
+file is included, but the files were just read, so the OS page cache is warm
+and no disk I/O is measured.
 For each kind, every function used by a row is calibrated so one repeat takes
 at least ``--min-time`` seconds (several passes over the files), warmed up, and
 then the functions are timed round-robin (interleaved, to spread machine noise
 evenly) ``--repeats`` times with ``time.perf_counter`` and the garbage
 collector disabled. A sample is seconds per file; the table shows the median.
 
-Columns: fastdicom and pydicom median time per file, ratio = pydicom /
-fastdicom (higher is better for fastdicom), and fastdicom throughput in MB/s
-of header bytes (bytes from the start of the file up to the Pixel Data
-element, i.e. what is walked).
+Before timing, each row's ``check`` (if any) runs on the kind's inputs and
+stops the run if the tools disagree (e.g. the ten ct10 values, or every value
+of the MR walk), so the timings compare the same work.
 
-To add workloads (dataset reading, pixel decoding, ...), append a
-:class:`Workload` to :data:`WORKLOADS`: two per-file callables and, if the
-relevant byte count is not the header, an ``nbytes`` function.
+Columns: fastdicom and pydicom median time per file, ratio = pydicom /
+fastdicom (higher is better for fastdicom) and, for rows with a target, the
+target ratio and whether the measured ratio meets it; the same for dicomsdl
+(columns left blank when a row has no dicomsdl function or dicomsdl is not
+installed); fastdicom throughput in MB/s of header bytes (bytes from the start
+of the file up to the Pixel Data element, i.e. what is walked).
+
+Rows (see :data:`WORKLOADS`): ``walk: ...`` tokenizer rows on every kind
+(benchmarks/walkers.py); ``ct10 ...`` open a CT slice by path, parse, read 10
+attributes; ``mr-walk ...`` parse an Enhanced MR file from bytes and convert
+every element value at every depth (benchmarks/datasets.py).
+
+``--only TEXT`` keeps the (workload, kind) rows whose workload name or kind
+contains TEXT (repeatable: a row is kept if any TEXT matches).
+
+To add workloads (pixel decoding, ...), append a :class:`Workload` to
+:data:`WORKLOADS`: two per-file callables (optionally a dicomsdl one, targets,
+a check) and, if the relevant byte count is not the header, an ``nbytes``
+function.
 """
 from __future__ import annotations
 
@@ -40,16 +60,24 @@ import numpy as np
 import pydicom
 
 import fastdicom
-from benchmarks import walkers
+from benchmarks import datasets, walkers
 from benchmarks.corpus import DEFAULT_DIR, KINDS, ensure_corpus, header_length, load_bytes
 
 QUICK_DIR = Path(__file__).resolve().parent / "corpus_quick"
-FileFn = Callable[[bytes], object]
+FileFn = Callable[[object], object]  # per-file: bytes, or a str path (inputs="path")
+MR_KINDS = tuple(k for k in KINDS if k.startswith("mr"))
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One table row per kind: ``fast`` (fastdicom) vs ``ref`` (pydicom) per file."""
+    """One table row per kind: ``fast`` (fastdicom) vs ``ref`` (pydicom) per file.
+
+    ``inputs``: "bytes" (functions get the file contents) or "path" (they get
+    the path as ``str`` and open the file themselves). ``sdl``: optional
+    dicomsdl function (None: no dicomsdl column). ``target`` / ``sdl_target``:
+    ratio (pydicom resp. dicomsdl time / fastdicom time) to reach. ``check``:
+    called once with the kind's inputs before timing; raises on disagreement.
+    """
 
     name: str
     fast: FileFn
@@ -57,6 +85,11 @@ class Workload:
     kinds: tuple[str, ...] = KINDS
     nbytes: Callable[[bytes], int] = header_length  # bytes counted for MB/s
     note: str = ""
+    inputs: str = "bytes"
+    sdl: FileFn | None = None
+    target: float | None = None
+    sdl_target: float | None = None
+    check: Callable[[list], object] | None = None
 
 
 WORKLOADS: list[Workload] = [
@@ -69,6 +102,24 @@ WORKLOADS: list[Workload] = [
     Workload("walk: tokenize | element generator", walkers.fastdicom_tokenize,
              walkers.pydicom_element_generator,
              note="pydicom yields top level only; parses undefined-length sequences"),
+    # -- dataset layer (issue "Datasets"); functions in benchmarks/datasets.py
+    Workload("ct10: dcmread(stop_before_pixels)", datasets.fastdicom_ct10,
+             datasets.pydicom_ct10, kinds=("ct",), inputs="path", sdl=datasets.dicomsdl_ct10,
+             target=datasets.CT10_TARGET_PYDICOM, sdl_target=datasets.CT10_TARGET_DICOMSDL,
+             check=datasets.check_ct10,
+             note="open by path + parse + 10 attributes (PatientID, Study/Series/SOP "
+                  "Instance UID, Modality, Rows, Columns, InstanceNumber, "
+                  "ImagePositionPatient, PixelSpacing); pydicom dcmread(path, "
+                  "stop_before_pixels=True), dicomsdl open(path); page cache warm"),
+    Workload("ct10: dcmread (pixels not skipped)", datasets.fastdicom_ct10_full,
+             datasets.pydicom_ct10, kinds=("ct",), inputs="path", sdl=datasets.dicomsdl_ct10,
+             target=datasets.CT10_TARGET_PYDICOM, sdl_target=datasets.CT10_TARGET_DICOMSDL,
+             note="same, fastdicom without stop_before_pixels (other tools as above)"),
+    Workload("mr-walk: dcmread+walk every .value", datasets.fastdicom_walk,
+             datasets.pydicom_walk, kinds=MR_KINDS,
+             target=datasets.WALK_TARGET_PYDICOM, check=datasets.check_walk,
+             note="dcmread(bytes) (Pixel Data read too), every element .value at every "
+                  "depth, file meta excluded on both sides"),
 ]
 
 
@@ -88,7 +139,7 @@ class Timing:
         return min(self.samples)
 
 
-def time_passes(fn: FileFn, files: list[bytes], number: int) -> float:
+def time_passes(fn: FileFn, files: list, number: int) -> float:
     """Seconds per file for ``number`` passes of ``fn`` over ``files`` (GC off)."""
     gc.collect()
     enabled = gc.isenabled()
@@ -105,7 +156,7 @@ def time_passes(fn: FileFn, files: list[bytes], number: int) -> float:
     return elapsed / (number * len(files))
 
 
-def calibrate(fn: FileFn, files: list[bytes], min_time: float) -> int:
+def calibrate(fn: FileFn, files: list, min_time: float) -> int:
     """Passes per repeat so one repeat lasts >= ``min_time`` (doubles as warmup)."""
     number = 1
     while True:
@@ -116,13 +167,12 @@ def calibrate(fn: FileFn, files: list[bytes], min_time: float) -> int:
         number = max(number * 2, int(number * min_time / max(total, 1e-9) * 1.1) + 1)
 
 
-def measure_kind(fns: list[FileFn], files: list[bytes], repeats: int,
-                 min_time: float) -> dict[FileFn, Timing]:
-    """Calibrate + warm up each function, then time them interleaved."""
-    timings = {fn: Timing(calibrate(fn, files, min_time)) for fn in fns}
+def measure_kind(fns: dict[FileFn, list], repeats: int, min_time: float) -> dict[FileFn, Timing]:
+    """Calibrate + warm up each function (on its inputs), then time them interleaved."""
+    timings = {fn: Timing(calibrate(fn, inputs, min_time)) for fn, inputs in fns.items()}
     for _ in range(repeats):
         for fn, timing in timings.items():
-            timing.samples.append(time_passes(fn, files, timing.number))
+            timing.samples.append(time_passes(fn, fns[fn], timing.number))
     return timings
 
 
@@ -135,35 +185,64 @@ def check_kind(kind: str, files: list[bytes]) -> None:
             raise SystemExit(f"{kind}: top-level element count fastdicom={fd} pydicom={pd}")
 
 
+def keep_row(only, w: Workload, kind: str) -> bool:
+    """``--only`` filter: no filter, or some text is in the workload name or kind."""
+    return not only or any(s in w.name or s in kind for s in only)
+
+
 def run(workloads: list[Workload], corpus: dict[str, list[Path]], repeats: int,
-        min_time: float, log=print) -> tuple[list[dict], dict]:
-    """Time every (workload, kind) row; return (rows, raw samples for JSON)."""
+        min_time: float, log=print, only=()) -> tuple[list[dict], dict]:
+    """Time every (workload, kind) row kept by ``only``; return (rows, raw samples)."""
     rows, raw = [], {}
     for kind in KINDS:
-        active = [w for w in workloads if kind in w.kinds]
+        active = [w for w in workloads if kind in w.kinds and keep_row(only, w, kind)]
         if not active or not corpus.get(kind):
             continue
-        files = load_bytes(corpus[kind])
+        files = load_bytes(corpus[kind])  # also warms the page cache for path rows
+        paths = [str(p) for p in corpus[kind]]
         check_kind(kind, files)
-        fns = list(dict.fromkeys(fn for w in active for fn in (w.fast, w.ref)))
+        for w in active:
+            if w.check is not None:
+                w.check(paths if w.inputs == "path" else files)
+        fns: dict[FileFn, list] = {}
+        for w in active:
+            inputs = paths if w.inputs == "path" else files
+            for fn in (w.fast, w.ref, w.sdl):
+                if fn is None:
+                    continue
+                if fns.setdefault(fn, inputs) is not inputs:
+                    raise ValueError(f"{fn.__name__} is used with both bytes and paths")
         log(f"# {kind}: {len(files)} files, timing {len(fns)} functions x {repeats} repeats",
             file=sys.stderr)
-        timings = measure_kind(fns, files, repeats, min_time)
+        timings = measure_kind(fns, repeats, min_time)
         raw[kind] = {fn.__name__: {"number": t.number, "samples": t.samples}
                      for fn, t in timings.items()}
         for w in active:
             fast, ref = timings[w.fast], timings[w.ref]
+            sdl = timings[w.sdl] if w.sdl is not None else None
             nbytes = float(np.mean([w.nbytes(d) for d in files]))
-            rows.append({
-                "workload": w.name, "kind": kind, "files": len(files),
+            ratio = ref.median / fast.median
+            row = {
+                "workload": w.name, "kind": kind, "files": len(files), "inputs": w.inputs,
                 "fastdicom_fn": w.fast.__name__, "pydicom_fn": w.ref.__name__,
                 "fastdicom_median_s": fast.median, "fastdicom_best_s": fast.best,
                 "pydicom_median_s": ref.median, "pydicom_best_s": ref.best,
-                "ratio": ref.median / fast.median,
+                "ratio": ratio, "target": w.target,
+                "target_met": None if w.target is None else ratio >= w.target,
+                "dicomsdl_fn": None, "dicomsdl_median_s": None, "dicomsdl_best_s": None,
+                "dicomsdl_ratio": None, "dicomsdl_target": w.sdl_target if sdl else None,
+                "dicomsdl_target_met": None,
                 "bytes_per_file": nbytes,
                 "fastdicom_mb_s": nbytes / fast.median / 1e6,
                 "note": w.note,
-            })
+            }
+            if sdl is not None:
+                sdl_ratio = sdl.median / fast.median
+                row.update(dicomsdl_fn=w.sdl.__name__, dicomsdl_median_s=sdl.median,
+                           dicomsdl_best_s=sdl.best, dicomsdl_ratio=sdl_ratio)
+                if w.sdl_target is not None:
+                    row["dicomsdl_target_met"] = sdl_ratio >= w.sdl_target
+            rows.append(row)
     return rows, raw
 
 
@@ -174,16 +253,49 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds / 1e-9:7.1f} ns"
 
 
+def fmt_target(target: float | None, met: bool | None) -> str:
+    if target is None or met is None:
+        return ""
+    return f">={target:g}x {'yes' if met else 'NO'}"
+
+
 def format_table(rows: list[dict]) -> str:
-    header = (f"{'workload':38s} {'kind':13s} {'files':>5s} {'fastdicom/file':>14s} "
-              f"{'pydicom/file':>13s} {'ratio':>9s} {'fd MB/s':>9s} {'hdr KB':>8s}")
+    wname = max([38] + [len(r["workload"]) for r in rows])
+    sdl = any(r["dicomsdl_median_s"] is not None for r in rows)
+    header = (f"{'workload':{wname}s} {'kind':12s} {'files':>5s} {'fastdicom/file':>14s} "
+              f"{'pydicom/file':>13s} {'ratio':>8s} {'target':>11s}")
+    if sdl:
+        header += f" {'dicomsdl/file':>13s} {'ratio':>8s} {'target':>11s}"
+    header += f" {'fd MB/s':>8s} {'hdr KB':>7s}"
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(
-            f"{r['workload']:38s} {r['kind']:13s} {r['files']:5d} "
-            f"{fmt_time(r['fastdicom_median_s']):>14s} {fmt_time(r['pydicom_median_s']):>13s} "
-            f"{r['ratio']:8.1f}x {r['fastdicom_mb_s']:9.1f} {r['bytes_per_file'] / 1e3:8.1f}")
+        line = (f"{r['workload']:{wname}s} {r['kind']:12s} {r['files']:5d} "
+                f"{fmt_time(r['fastdicom_median_s']):>14s} "
+                f"{fmt_time(r['pydicom_median_s']):>13s} {r['ratio']:7.1f}x "
+                f"{fmt_target(r['target'], r['target_met']):>11s}")
+        if sdl:
+            if r["dicomsdl_median_s"] is None:
+                line += f" {'-':>13s} {'-':>8s} {'':>11s}"
+            else:
+                line += (f" {fmt_time(r['dicomsdl_median_s']):>13s} "
+                         f"{r['dicomsdl_ratio']:7.1f}x "
+                         f"{fmt_target(r['dicomsdl_target'], r['dicomsdl_target_met']):>11s}")
+        line += f" {r['fastdicom_mb_s']:8.1f} {r['bytes_per_file'] / 1e3:7.1f}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def headline(rows: list[dict]) -> list[str]:
+    """The per-file cost of open + parse + 10 values (fastdicom ct10 rows)."""
+    out = []
+    for r in rows:
+        if r["workload"].startswith("ct10"):
+            label = r["workload"].split(":", 1)[1].strip()
+            out.append(f"ct10 per-file cost, fastdicom {label}: open + parse + 10 values = "
+                       f"{r['fastdicom_median_s'] * 1e6:.1f} us median "
+                       f"(best {r['fastdicom_best_s'] * 1e6:.1f} us; {r['files']} files, "
+                       f"file open included, page cache warm)")
+    return out
 
 
 def environment() -> dict:
@@ -195,9 +307,16 @@ def environment() -> dict:
         "python": platform.python_version(), "platform": platform.platform(),
         "machine": platform.machine(), "cpu_count": os.cpu_count(), "usable_cpus": cpus,
         "fastdicom": fastdicom.__version__, "pydicom": pydicom.__version__,
+        "dicomsdl": getattr(datasets.dicomsdl, "__version__", "installed")
+        if datasets.dicomsdl is not None else None,
         "numpy": np.__version__,
+        "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def _fmt_load(load) -> str:
+    return "/".join(f"{x:.2f}" for x in load) if load else "?"
 
 
 def main(argv=None) -> int:
@@ -212,7 +331,8 @@ def main(argv=None) -> int:
     parser.add_argument("--min-time", type=float,
                         help="seconds per repeat (default 0.2, quick 0.02)")
     parser.add_argument("--only", action="append", default=[],
-                        help="keep rows whose workload or kind contains this text (repeatable)")
+                        help="keep (workload, kind) rows whose workload name or kind "
+                             "contains this text (repeatable), e.g. ct10, mr-walk, walk:, mr")
     parser.add_argument("--json", metavar="PATH", help="also write results as JSON")
     args = parser.parse_args(argv)
 
@@ -225,27 +345,35 @@ def main(argv=None) -> int:
 
     print(f"# corpus {corpus_dir} (ct={n_ct}, mr={n_mr})", file=sys.stderr)
     corpus = ensure_corpus(corpus_dir, n_ct, n_mr)
-    workloads = WORKLOADS
-    if args.only:
-        keep = lambda w, k: any(s in w.name or s in k for s in args.only)  # noqa: E731
-        corpus = {k: v for k, v in corpus.items() if any(keep(w, k) for w in workloads)}
-        workloads = [w for w in workloads if any(keep(w, k) for k in corpus)]
-    rows, raw = run(workloads, corpus, repeats, min_time)
-
+    workloads = [w for w in WORKLOADS if any(keep_row(args.only, w, k) for k in w.kinds)]
+    if not workloads:
+        names = ", ".join(sorted({w.name for w in WORKLOADS}))
+        raise SystemExit(f"--only {args.only} matches no row; workloads: {names}; "
+                         f"kinds: {', '.join(KINDS)}")
     env = environment()
-    print(f"fastdicom {env['fastdicom']} vs pydicom {env['pydicom']} | Python {env['python']} "
-          f"| {env['usable_cpus']}/{env['cpu_count']} CPUs | median of {repeats} repeats")
+    rows, raw = run(workloads, corpus, repeats, min_time, only=args.only)
+    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+
+    sdl_name = f" / dicomsdl {env['dicomsdl']}" if env["dicomsdl"] else " (dicomsdl not installed)"
+    print(f"fastdicom {env['fastdicom']} vs pydicom {env['pydicom']}{sdl_name} "
+          f"| Python {env['python']} | {env['usable_cpus']}/{env['cpu_count']} CPUs "
+          f"| median of {repeats} repeats")
+    if env["loadavg"]:
+        print(f"load average (1/5/15 min) before {_fmt_load(env['loadavg'])}, "
+              f"after {_fmt_load(load_after)}")
     print(format_table(rows))
-    print("ratio = pydicom/fastdicom per-file median; fd MB/s = header bytes "
-          "(file start to Pixel Data) / fastdicom time")
+    print("ratio = pydicom (or dicomsdl) / fastdicom per-file median; target = ratio to reach; "
+          "fd MB/s = header bytes (file start to Pixel Data) / fastdicom time")
     for w in workloads:
-        if w.note:
+        if w.note and any(r["workload"] == w.name for r in rows):
             print(f"  {w.name}: {w.note}")
+    for line in headline(rows):
+        print(line)
     if args.json:
         payload = {"environment": env,
                    "settings": {"corpus": str(corpus_dir), "ct": n_ct, "mr": n_mr,
                                 "repeats": repeats, "min_time": min_time, "quick": quick},
-                   "rows": rows, "raw": raw}
+                   "loadavg_after": load_after, "rows": rows, "raw": raw}
         Path(args.json).write_text(json.dumps(payload, indent=1) + "\n")
         print(f"# wrote {args.json}", file=sys.stderr)
     return 0
