@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import copy as _copy
+import functools as _functools
+
+from fastdicom import config as _config
 from fastdicom import datadict
 from fastdicom._core import UNSET as _UNSET
 from fastdicom._core import ElementBase
 from fastdicom.tag import Tag
-from fastdicom.valuerep import PersonName
+from fastdicom.valuerep import DA, DS, DT, IS, TM, MultiValue, PersonName
 
 #: VRs whose values pydicom shows as "Array of N elements" when long
 LONG_VALUE_VRS = frozenset({"LT", "UC", "UT", "OB", "OD", "OF", "OL", "OV", "OW", "UN",
@@ -61,9 +65,23 @@ class DataElement(ElementBase):
         self.is_undefined_length = is_undefined_length
         self.private_creator = None
         self._little_endian = True
-        if VR == "SQ" and not isinstance(value, Sequence):
-            value = Sequence(value if value is not None else ())
-        self._value = value
+        self._value = convert_assigned(self, value)
+
+    def __deepcopy__(self, memo: dict) -> "DataElement":
+        new = DataElement.__new__(DataElement)
+        memo[id(self)] = new
+        for name in ("tag", "VR", "is_undefined_length", "private_creator"):
+            setattr(new, name, getattr(self, name))
+        new._tokens = None
+        new._owner = None
+        new._index = -1
+        new._little_endian = True
+        new._value = _copy.deepcopy(self.value, memo)
+        return new
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild_element, (self.tag, self.VR, self.value, self.is_undefined_length,
+                                   self.private_creator))
 
     def __copy__(self) -> "DataElement":
         new = DataElement.__new__(DataElement)
@@ -184,3 +202,70 @@ class DataElement(ElementBase):
 
     def to_pydicom_raw(self) -> tuple[Tag, str, Any]:
         return (self.tag, self.VR, self.value)
+
+
+def _rebuild_element(tag: Any, VR: str, value: Any, undefined: bool, creator: Any) -> DataElement:
+    elem = DataElement(tag, VR, value, is_undefined_length=undefined)
+    elem.private_creator = creator
+    return elem
+
+
+# VRs whose values may hold a backslash (not a value separator)
+ALLOW_BACKSLASH = frozenset({"LT", "ST", "UT", "US or SS or OW", "US or OW", "OB or OW"}) | BYTES_VRS
+# VRs of the default character repertoire: bytes assigned to them are decoded
+DEFAULT_CHARSET_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI", "UR"})
+_LUT_DESCRIPTOR_TAGS = frozenset({0x00281101, 0x00281102, 0x00281103, 0x00283002})
+
+
+def _convert_one(elem: DataElement, val: Any) -> Any:
+    vr = elem.VR
+    if vr in DEFAULT_CHARSET_VRS and isinstance(val, bytes):
+        val = val.decode()
+    if vr == "IS":
+        return IS(val)
+    if vr == "DS":
+        return DS(val, False)
+    if vr == "UI":
+        from fastdicom.uid import UID
+
+        return UID(val) if val is not None else None
+    if vr == "PN":
+        return PersonName(val)
+    if vr == "AT" and (val == 0 or val):
+        return val if isinstance(val, Tag) else Tag(val)
+    if _config.datetime_conversion:
+        if vr == "DA":
+            return DA(val)
+        if vr == "DT":
+            return DT(val)
+        if vr == "TM":
+            return TM(val)
+    return val
+
+
+def _pass_through(val: Any) -> Any:
+    return val
+
+
+def convert_assigned(elem: DataElement, val: Any) -> Any:
+    """A value assigned to ``elem`` in the form pydicom gives it: a backslash
+    separates values (but in the VRs that allow one), each value is made the
+    VR's type (IS, DSfloat, UID, PersonName, Tag ...), several values a
+    ``MultiValue``."""
+    vr = elem.VR
+    if vr == "SQ":
+        if isinstance(val, Sequence):
+            return val
+        return Sequence(val if val is not None else ())
+    if vr not in ALLOW_BACKSLASH:
+        if isinstance(val, str):
+            val = val.split("\\") if "\\" in val else val
+        elif isinstance(val, bytes):
+            val = val.split(b"\\") if b"\\" in val else val
+    if not hasattr(val, "append"):
+        return _convert_one(elem, val)
+    if len(val) == 1:
+        return _convert_one(elem, val[0])
+    if elem.tag in _LUT_DESCRIPTOR_TAGS and val:
+        return MultiValue(_pass_through, val)
+    return MultiValue(_functools.partial(_convert_one, elem), val)

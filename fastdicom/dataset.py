@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 from fastdicom import _core, datadict
 from fastdicom._core import DatasetBase
 from fastdicom.charset import convert_encodings
-from fastdicom.dataelem import DataElement, Sequence
+from fastdicom.dataelem import DataElement, Sequence, convert_assigned
 from fastdicom.tag import Tag
 from fastdicom import values as _values
 from fastdicom.values import convert_value
@@ -31,6 +31,7 @@ _US_SS_TAGS = frozenset({
 })
 _PSEUDO = {"xs": "US or SS", "ox": "OB or OW", "px": "OB or OW", "lt": "US or SS or OW", "up": "UL"}
 _DEFAULT_ENCODING = ["iso8859"]
+_KEYWORDS = datadict.keyword_dict
 _INTERNAL = frozenset({
     "_tokens", "_parent", "_only", "_elems", "_dict", "_parent_ds", "_encodings", "_order",
     "is_little_endian", "is_implicit_VR", "file_meta", "preamble", "filename",
@@ -39,9 +40,9 @@ _INTERNAL = frozenset({
 
 
 def _keyword_tag(name: str) -> int | None:
-    if not name or not name[0].isupper():
-        return None
-    return datadict.tag_for_keyword(name)
+    """Tag of a dictionary keyword (e.g. PatientName, or the one lower-case
+    keyword dBdt), else None."""
+    return _KEYWORDS.get(name)
 
 
 def _as_tag(key: Any) -> Tag:
@@ -260,9 +261,12 @@ class Dataset(DatasetBase):
         return out
 
     def walk(self, callback: Callable[["Dataset", DataElement], None], recursive: bool = True) -> None:
-        for elem in list(self):
+        """Call ``callback(dataset, element)`` for every element, depth first;
+        the callback may delete the element it is given."""
+        for tag in self.keys():
+            elem = self[tag]
             callback(self, elem)
-            if recursive and elem.VR == "SQ":
+            if recursive and elem.VR == "SQ" and tag in self:
                 for item in elem.value:
                     item.walk(callback, recursive)
 
@@ -285,6 +289,8 @@ class Dataset(DatasetBase):
     def private_block(self, group: int, private_creator: str, create: bool = False) -> "PrivateBlock":
         if group % 2 == 0:
             raise ValueError("Tag must be private if private creator is given")
+        if not private_creator:
+            raise ValueError("Private creator must have a value")
         for elem in self:
             if elem.tag.group == group and 0x10 <= elem.tag.element <= 0xFF:
                 if elem.value == private_creator:
@@ -337,10 +343,10 @@ class Dataset(DatasetBase):
         if elem is None:
             vr = datadict.dictionary_VR(tag)
             self[tag] = DataElement(tag, _PSEUDO.get(vr, vr), value)
-        else:
-            elem = _copy.copy(elem) if elem._owner is not None else elem
+        else:  # the value lives in the element, never in the buffer: edit in place
             elem.value = value
-            self[tag] = elem
+            if tag == 0x00080005:
+                self._encodings = None
 
     def __delattr__(self, name: str) -> None:
         tag = _keyword_tag(name)
@@ -372,7 +378,11 @@ class Dataset(DatasetBase):
         if tag in self:
             return self[tag]
         if not isinstance(default, DataElement):
-            default = DataElement(tag, datadict.dictionary_VR(tag), default)
+            try:
+                vr = datadict.dictionary_VR(tag)
+            except KeyError:
+                vr = "UN"  # as pydicom: an unknown tag gets VR UN
+            default = DataElement(tag, vr, default)
         self[tag] = default
         return default
 
@@ -399,6 +409,23 @@ class Dataset(DatasetBase):
         new._order = self._order
         new._dict = dict(self._dict) if self._dict is not None else None
         return new
+
+    def __deepcopy__(self, memo: dict) -> "Dataset":
+        new = self.__class__.__new__(self.__class__)
+        memo[id(self)] = new
+        new._init_view(None, -1, None, None)
+        new._dict = {tag: _copy.deepcopy(elem, memo) for tag, elem in self.items()}
+        for name, value in self.__dict__.items():
+            new.__dict__[name] = _copy.deepcopy(value, memo)
+        new.is_little_endian = self.is_little_endian
+        new.is_implicit_VR = self.is_implicit_VR
+        new.is_undefined_length_sequence_item = self.is_undefined_length_sequence_item
+        return new
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild_dataset, (self.__class__, self.items(), dict(self.__dict__),
+                                   self.is_little_endian, self.is_implicit_VR,
+                                   self.is_undefined_length_sequence_item))
 
     def __eq__(self, other: Any) -> bool:
         if other is self:
@@ -497,6 +524,18 @@ class FileDataset(Dataset):
 
 
 
+def _rebuild_dataset(cls: type, items: list, state: dict, little: Any, implicit: Any,
+                     undefined_item: bool) -> Dataset:
+    ds = cls.__new__(cls)
+    ds._init_view(None, -1, None, None)
+    ds._dict = dict(items)
+    ds.__dict__.update(state)
+    ds.is_little_endian = little
+    ds.is_implicit_VR = implicit
+    ds.is_undefined_length_sequence_item = undefined_item
+    return ds
+
+
 def _charset_from_raw(raw: bytes) -> list[str]:
     """Python encodings for the raw bytes of a (0008,0005) value."""
     value = convert_value("CS", raw)
@@ -527,4 +566,4 @@ def _decode_sequence(elem: DataElement, owner: Dataset | None) -> Sequence:
 
 _core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING,
                 _values.CONVERTERS, _values._LUT_DESCRIPTOR_TAGS, Dataset, _charset_from_raw,
-                _decode_sequence)
+                _decode_sequence, convert_assigned)

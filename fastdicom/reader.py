@@ -140,6 +140,8 @@ def dcmread(
     binary file-like object (read from its current position). ``defer_size``
     is accepted for compatibility: values are always decoded lazily.
     """
+    if not specific_tags:  # as pydicom: an empty list filters nothing
+        specific_tags = None
     header_only = stop_before_pixels or specific_tags is not None
     buf_obj, filename, complete = _open_buffer(fp, header_only)
     if not complete:

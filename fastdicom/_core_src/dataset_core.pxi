@@ -25,6 +25,7 @@ cdef dict _CHARSETS = {}
 cdef object _LUT_TAGS = frozenset()
 cdef object _charset_from_raw = None
 cdef object _decode_sequence = None
+cdef object _convert_assigned = None
 import weakref as _weakref_mod
 cdef object _wref = _weakref_mod.ref
 
@@ -32,9 +33,11 @@ _PSEUDO_VRS = frozenset(["xs", "ox", "px", "lt", "up", "UN"])
 
 
 def configure(keywords, convert_value, tag_class, element_class, sequence_class, default_encoding,
-              converters, lut_tags, dataset_class, charset_from_raw, decode_sequence):
+              converters, lut_tags, dataset_class, charset_from_raw, decode_sequence,
+              convert_assigned):
     """Wire the Python parts of the dataset layer into the compiled core."""
-    global _Dataset, _charset_from_raw, _decode_sequence
+    global _Dataset, _charset_from_raw, _decode_sequence, _convert_assigned
+    _convert_assigned = convert_assigned
     _Dataset = dataset_class
     _charset_from_raw = charset_from_raw
     _decode_sequence = decode_sequence
@@ -76,14 +79,17 @@ cdef class ElementBase:
     def value(self):
         v = self._value
         if v is _UNSET:
-            v = self._value = _decode_element(self)
+            v = _decode_element(self)
+            # another thread may have decoded it meanwhile: keep the first
+            if self._value is _UNSET:
+                self._value = v
+            else:
+                v = self._value
         return v
 
     @value.setter
     def value(self, val):
-        if self.VR == "SQ" and not isinstance(val, _Sequence):
-            val = _Sequence(val)
-        self._value = val
+        self._value = _convert_assigned(self, val)
         self._tokens = None
         self._owner = None
         self._index = -1
@@ -307,8 +313,8 @@ cdef class DatasetBase:
         e._little_endian = (r.flags & FD_F_BIG_ENDIAN) == 0
         if (t >> 16) & 1 and (t & 0xFFFF) > 0x00FF:
             e.private_creator = self._private_creator(tag)
-        self._elems[tag] = e
-        return e
+        # another thread may have made it meanwhile: keep the first
+        return self._elems.setdefault(tag, e)
 
     def __getattribute__(self, name):
         # keywords first: no AttributeError is raised (and caught) on the way
