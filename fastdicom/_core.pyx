@@ -4,3 +4,4 @@
 include "_core_src/ctokenizer.pxi"
 include "_core_src/tokens.pxi"
 include "_core_src/dataset_core.pxi"
+include "_core_src/values_fast.pxi"

@@ -52,6 +52,20 @@ def configure(keywords, convert_value, tag_class, element_class, sequence_class,
     _DEFAULT_ENC = default_encoding
 
 
+cdef dict _TAGS = {}
+
+
+cdef inline object _tag_object(uint32_t t):
+    """The Tag for ``t``: Tags are immutable ints, so one object per value serves all."""
+    cdef PyObject *p = PyDict_GetItem(_TAGS, t)
+    if p != NULL:
+        return <object>p
+    tag = _int_new(_Tag, t)
+    if len(_TAGS) < 65536:
+        _TAGS[t] = tag
+    return tag
+
+
 cdef inline str _vr_str(const char *vr):
     cdef int key = ((<unsigned char>vr[0]) << 8) | (<unsigned char>vr[1])
     cdef PyObject *p = PyDict_GetItem(_VR_STR, key)
@@ -137,6 +151,9 @@ cdef object _decode_element(ElementBase elem):
         enc = _DEFAULT_ENC
     else:
         enc = _encodings_at(tok, tok.table.records[elem._index].parent)
+    v = _fast_value(elem.VR, raw, elem._little_endian, enc)
+    if v is not _UNSET and elem.tag not in _LUT_TAGS:
+        return v
     # the common case straight to the VR's converter; anything unusual
     # (empty, LUT descriptors, errors) through convert_value
     cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, elem.VR)
@@ -265,8 +282,11 @@ cdef class DatasetBase:
             i = r.next
         return items
 
-    cpdef object _lookup(self, tag):
+    def _lookup(self, tag):
         """The element ``tag`` (an int) or None."""
+        return self._lookup_c(tag)
+
+    cdef object _lookup_c(self, tag):
         cdef Py_ssize_t i
         cdef PyObject *p
         if self._dict is not None:
@@ -281,9 +301,12 @@ cdef class DatasetBase:
             return None
         if self._only is not None and tag not in self._only:
             return None
-        return self._element_at(i)
+        return self._element_at_c(i)
 
-    cpdef object _element_at(self, Py_ssize_t i):
+    def _element_at(self, Py_ssize_t i):
+        return self._element_at_c(i)
+
+    cdef object _element_at_c(self, Py_ssize_t i):
         cdef Tokens tok = <Tokens>self._tokens
         cdef fd_record *r = &tok.table.records[i]
         cdef uint32_t t = r.tag
@@ -291,14 +314,14 @@ cdef class DatasetBase:
         cdef ElementBase e
         if p != NULL:
             return <object>p
-        tag = _int_new(_Tag, t)
+        tag = _tag_object(t)
         if r.flags & FD_F_SEQUENCE:
             vr = "SQ"
         else:
             vr = _vr_str(r.vr)
             if (r.flags & FD_F_VR_UNKNOWN) or vr in _PSEUDO_VRS:
                 vr = self._resolve_vr(tag, vr, r.flags)
-        e = <ElementBase>_Element.__new__(_Element)
+        e = ElementBase.__new__(_Element)
         e.tag = tag
         e.VR = vr
         # Elements read from a table refer to it, to a weak reference and to
@@ -319,10 +342,14 @@ cdef class DatasetBase:
     def __getattribute__(self, name):
         # keywords first: no AttributeError is raised (and caught) on the way
         cdef PyObject *p = PyDict_GetItem(_KEYWORDS, name)
+        cdef ElementBase e
         if p != NULL:
-            elem = self._lookup(<object>p)
+            elem = self._lookup_c(<object>p)
             if elem is not None:
-                return (<ElementBase>elem).value
+                e = <ElementBase>elem
+                if e._value is _UNSET:
+                    return e.value
+                return e._value
         return PyObject_GenericGetAttr(self, name)
 
 
@@ -345,4 +372,4 @@ cdef class _ElementIter:
             raise StopIteration
         i = self.indices[self.pos]
         self.pos += 1
-        return self.ds._element_at(i)
+        return self.ds._element_at_c(i)
