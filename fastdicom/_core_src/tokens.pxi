@@ -225,23 +225,20 @@ cdef class Tokens:
         return arr
 
     cdef int _build_root(self) except -1:
+        """Index the top-level elements (delimiters excluded) in one pass."""
         cdef Py_ssize_t i = 0, n = 0, stop = <Py_ssize_t>self.table.n
         cdef fd_record *r
-        while i < stop:
-            if not (self.table.records[i].flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
-                n += 1
-            i = self.table.records[i].next
-        self.root_kids = <int32_t *>malloc(sizeof(int32_t) * (n if n > 0 else 1))
+        cdef uint32_t last = 0
+        self.root_kids = <int32_t *>malloc(sizeof(int32_t) * (stop if stop > 0 else 1))
         if self.root_kids == NULL:
             raise MemoryError()
-        i = 0
-        n = 0
         while i < stop:
             r = &self.table.records[i]
             if not (r.flags & (FD_F_ITEM_DELIM | FD_F_SEQ_DELIM)):
                 self.root_kids[n] = <int32_t>i
-                if n > 0 and self.table.records[self.root_kids[n - 1]].tag > r.tag:
+                if n > 0 and last > r.tag:
                     self.root_sorted = False
+                last = r.tag
                 n += 1
             i = r.next
         self.n_root_kids = n
