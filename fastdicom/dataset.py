@@ -438,6 +438,15 @@ class Dataset(DatasetBase):
 
     __hash__ = None  # type: ignore[assignment]
 
+    # -- pixel data (fastdicom.pixels) ------------------------------------------------
+    @property
+    def pixel_array(self) -> Any:
+        """The pixel data as a writable numpy array, as pydicom's ``pixel_array``
+        (see :mod:`fastdicom.pixels` for frames and zero-copy views)."""
+        from fastdicom import pixels  # imported on first use: numpy-heavy
+
+        return pixels.pixel_array(self)
+
     # -- dumps ------------------------------------------------------------------------
     def _pretty_str(self, indent: int = 0, top_level_only: bool = False) -> str:
         strings = []

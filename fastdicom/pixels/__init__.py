@@ -1,0 +1,1 @@
+"""Pixel data: decoding to numpy arrays, frame access, colour and LUT functions."""
