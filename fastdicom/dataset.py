@@ -18,6 +18,7 @@ from fastdicom.dataelem import DataElement, Sequence, convert_assigned
 from fastdicom import config as _config
 from fastdicom.tag import Tag
 from fastdicom.uid import UID
+from fastdicom.valuerep import IS, DSfloat, MultiValue
 from fastdicom import values as _values
 from fastdicom.values import convert_value
 
@@ -578,4 +579,4 @@ def _decode_sequence(elem: DataElement, owner: Dataset | None) -> Sequence:
 _core.configure(datadict.keyword_dict, convert_value, Tag, DataElement, Sequence, _DEFAULT_ENCODING,
                 _values.CONVERTERS, _values._LUT_DESCRIPTOR_TAGS, Dataset, _charset_from_raw,
                 _decode_sequence, convert_assigned)
-_core.configure_values(UID, _config)
+_core.configure_values(UID, _config, DSfloat, IS, MultiValue)

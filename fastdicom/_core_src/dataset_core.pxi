@@ -15,6 +15,7 @@ cdef dict _KEYWORDS = {}
 cdef object _convert_value = None
 cdef object _Tag = None
 cdef object _int_new = int.__new__
+cdef object _list_new = list.__new__
 cdef object _Element = None
 cdef object _Sequence = None
 cdef object _Dataset = None
@@ -144,6 +145,12 @@ cdef object _decode_element(ElementBase elem):
     """Value of an element read from a table."""
     if elem.VR == "SQ":
         owner = elem._owner() if elem._owner is not None else None
+        if owner is not None and ((<Tokens>elem._tokens).table.records[elem._index].flags & FD_F_SEQUENCE):
+            seq = _list_new(_Sequence)
+            seq.extend((<DatasetBase>owner)._sequence_items(elem))
+            if elem.is_undefined_length:
+                seq.is_undefined_length = True
+            return seq
         return _decode_sequence(elem, owner)
     cdef Tokens tok = <Tokens>elem._tokens
     raw = tok._value_bytes(elem._index)
