@@ -164,9 +164,10 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
         return FD_ERR_NOMEM;
     /* a first guess from the input size, so small inputs allocate little */
     if (!t->records) {
-        uint64_t guess = (len - offset) / 48 + 16;
-        if (guess > 65536)
-            guess = 65536;
+        /* most bytes of a file are pixel data: guess low, grow by doubling */
+        uint64_t guess = (len - offset) / 256 + 16;
+        if (guess > 4096)
+            guess = 4096;
         t->records = (fd_record *)malloc((size_t)guess * sizeof(fd_record));
         if (!t->records) {
             free(stack);
