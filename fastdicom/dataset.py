@@ -448,6 +448,43 @@ class Dataset(DatasetBase):
 
         return pixels.pixel_array(self)
 
+    # -- writing, JSON and pydicom (fastdicom.writer, .dicomjson, .bridge) -------------
+    def save_as(self, filename: Any, enforce_file_format: bool = False, **kwargs: Any) -> None:
+        """Write this dataset to ``filename`` (a path or a binary file), as pydicom's ``save_as``."""
+        from fastdicom.writer import dcmwrite
+
+        dcmwrite(filename, self, enforce_file_format=enforce_file_format, **kwargs)
+
+    def to_json_dict(self, bulk_data_threshold: int = 1024,
+                     bulk_data_element_handler: Callable[[DataElement], str] | None = None,
+                     suppress_invalid_tags: bool = False) -> dict:
+        """The DICOM JSON model (PS3.18 Annex F) of this dataset, as pydicom's."""
+        from fastdicom import dicomjson
+
+        return dicomjson.to_json_dict(self, bulk_data_threshold, bulk_data_element_handler,
+                                      suppress_invalid_tags)
+
+    def to_json(self, bulk_data_threshold: int = 1024,
+                bulk_data_element_handler: Callable[[DataElement], str] | None = None,
+                dump_handler: Callable[[dict], str] | None = None,
+                suppress_invalid_tags: bool = False) -> str:
+        from fastdicom import dicomjson
+
+        return dicomjson.to_json(self, bulk_data_threshold, bulk_data_element_handler,
+                                 dump_handler, suppress_invalid_tags)
+
+    @classmethod
+    def from_json(cls, json_dataset: Any, bulk_data_uri_handler: Callable[..., Any] | None = None) -> "Dataset":
+        from fastdicom import dicomjson
+
+        return dicomjson.from_json(json_dataset, bulk_data_uri_handler)
+
+    def to_pydicom(self) -> Any:
+        """An equal ``pydicom.Dataset`` (pydicom must be installed)."""
+        from fastdicom import bridge
+
+        return bridge.to_pydicom(self)
+
     # -- dumps ------------------------------------------------------------------------
     def _pretty_str(self, indent: int = 0, top_level_only: bool = False) -> str:
         strings = []
