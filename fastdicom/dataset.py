@@ -446,7 +446,20 @@ class Dataset(DatasetBase):
         (see :mod:`fastdicom.pixels` for frames and zero-copy views)."""
         from fastdicom import pixels  # imported on first use: numpy-heavy
 
-        return pixels.pixel_array(self)
+        # as pydicom: the same array until the pixel data element changes, so
+        # edits made to it in place persist
+        elem = None
+        for tag in (0x7FE00010, 0x7FE00009, 0x7FE00008):
+            elem = self.get(tag)
+            if elem is not None:
+                break
+        key = (id(elem), id(elem._value) if elem is not None else None)
+        cached = self.__dict__.get("_pixel_cache")
+        if cached is not None and cached[0] == key and cached[1] is elem:
+            return cached[2]
+        arr = pixels.pixel_array(self)
+        self.__dict__["_pixel_cache"] = (key, elem, arr)
+        return arr
 
     # -- writing, JSON and pydicom (fastdicom.writer, .dicomjson, .bridge) -------------
     def save_as(self, filename: Any, enforce_file_format: bool = False, **kwargs: Any) -> None:

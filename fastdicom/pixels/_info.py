@@ -21,6 +21,7 @@ __all__ = [
     "PixelInfo",
     "PixelDataError",
     "MissingPixelElementError",
+    "UnsupportedPixelDataError",
     "UnsupportedTransferSyntaxError",
     "NATIVE_TRANSFER_SYNTAXES",
     "ENCAPSULATED_TRANSFER_SYNTAXES",
@@ -38,9 +39,14 @@ class MissingPixelElementError(PixelDataError, AttributeError):
     Also an ``AttributeError``, the exception pydicom raises there."""
 
 
-class UnsupportedTransferSyntaxError(PixelDataError, NotImplementedError):
-    """No decoder for this transfer syntax (or it is unknown). Also a
-    ``NotImplementedError``, the exception pydicom raises there."""
+class UnsupportedPixelDataError(PixelDataError, NotImplementedError):
+    """Valid pixel data this library cannot decode (e.g. 24-bit samples, which
+    no numpy integer type holds). Also a ``NotImplementedError``, the
+    exception pydicom raises there."""
+
+
+class UnsupportedTransferSyntaxError(UnsupportedPixelDataError):
+    """No decoder for this transfer syntax (unknown, or its codec unavailable)."""
 
 
 #: Uncompressed transfer syntaxes: the pixel data is the element value itself.
@@ -88,8 +94,15 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _elem_value(ds: Any, tag: int) -> Any:
-    elem = ds.get(tag)
+def element_getter(ds: Any) -> Any:
+    """A fast ``tag -> element or None`` lookup for ``ds`` (the compiled
+    ``_lookup`` of fastdicom datasets, else ``ds.get``)."""
+    lookup = getattr(ds, "_lookup", None)
+    return lookup if lookup is not None else ds.get
+
+
+def _elem_value(get: Any, tag: int) -> Any:
+    elem = get(tag)
     if elem is None:
         return None
     try:
@@ -116,7 +129,7 @@ def transfer_syntax_of(ds: Any) -> str:
     ts = None
     if meta is not None:
         try:
-            elem = meta.get(0x00020010)
+            elem = element_getter(meta)(0x00020010)
         except Exception:
             elem = None
         if elem is not None:
@@ -207,7 +220,7 @@ class PixelInfo:
         try:
             return np.dtype(f"{kind}{self.bits_allocated // 8}")
         except TypeError:
-            raise UnsupportedTransferSyntaxError(
+            raise UnsupportedPixelDataError(
                 f"no numpy integer type holds {self.bits_allocated}-bit pixels"
             ) from None
 
@@ -227,7 +240,8 @@ class PixelInfo:
             raise UnsupportedTransferSyntaxError(
                 f"No pixel data decoders have been implemented for transfer syntax '{ts}'"
             )
-        present = [(tag, kw) for tag, kw in PIXEL_TAGS if ds.get(tag) is not None]
+        get = element_getter(ds)
+        present = [(tag, kw) for tag, kw in PIXEL_TAGS if get(tag) is not None]
         if not present:
             raise MissingPixelElementError(
                 "The dataset has no 'Pixel Data', 'Float Pixel Data' or 'Double Float "
@@ -239,11 +253,11 @@ class PixelInfo:
                 "Pixel Data' may be present in the dataset"
             )
         tag, keyword = present[0]
-        vr = ds.get(tag).VR
+        vr = get(tag).VR
         if ts in ENCAPSULATED_TRANSFER_SYNTAXES and keyword != "PixelData":
             keyword = "PixelData"  # pydicom: encapsulated data is always Pixel Data
 
-        g = lambda t, name: _as_int(_elem_value(ds, t), name)  # noqa: E731
+        g = lambda t, name: _as_int(_elem_value(get, t), name)  # noqa: E731
         rows = g(0x00280010, "(0028,0010) 'Rows'")
         columns = g(0x00280011, "(0028,0011) 'Columns'")
         spp = g(0x00280002, "(0028,0002) 'Samples per Pixel'")
@@ -252,7 +266,7 @@ class PixelInfo:
         bs = g(0x00280101, "(0028,0101) 'Bits Stored'")
         pr = g(0x00280103, "(0028,0103) 'Pixel Representation'")
         frames = g(0x00280008, "(0028,0008) 'Number of Frames'")
-        pi = _elem_value(ds, 0x00280004)
+        pi = _elem_value(get, 0x00280004)
         pi = str(pi).strip() if pi is not None else None
         if not frames:  # absent, empty or 0: one frame (pydicom warns for 0)
             frames = 1
