@@ -11,6 +11,7 @@ from fastdicom import datadict
 from fastdicom._core import UNSET as _UNSET
 from fastdicom._core import ElementBase
 from fastdicom.tag import Tag
+from fastdicom.uid import UID as _UID
 from fastdicom.valuerep import DA, DS, DT, IS, TM, MultiValue, PersonName
 
 #: VRs whose values pydicom shows as "Array of N elements" when long
@@ -167,9 +168,8 @@ class DataElement(ElementBase):
         vm = self.VM
         if vm > self.maxBytesToDisplay:
             return f"Array of {vm} elements"
-        name = getattr(value, "is_transfer_syntax", None) is not None and getattr(value, "name", None)
-        if name:
-            return name
+        if isinstance(value, _UID):
+            return value.name
         return repr(value)
 
     def __str__(self) -> str:
