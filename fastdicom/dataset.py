@@ -461,6 +461,13 @@ class Dataset(DatasetBase):
         self.__dict__["_pixel_cache"] = (key, elem, arr)
         return arr
 
+    def overlay_array(self, group: int) -> Any:
+        """The overlay plane of repeating group ``group`` (0x6000-0x601E) as a
+        numpy array, as pydicom's ``overlay_array``."""
+        from fastdicom.pixels.overlays import overlay_array
+
+        return overlay_array(self, group)
+
     # -- writing, JSON and pydicom (fastdicom.writer, .dicomjson, .bridge) -------------
     def save_as(self, filename: Any, enforce_file_format: bool = False, **kwargs: Any) -> None:
         """Write this dataset to ``filename`` (a path or a binary file), as pydicom's ``save_as``."""

@@ -1,0 +1,604 @@
+"""Lookup tables: modality LUT / rescale, VOI LUT / windowing, presentation LUT
+and palette colour LUTs (PS3.3 C.7.6.3, C.7.9, C.11.1, C.11.2, C.11.4).
+
+Every function gives what pydicom's function of the same name in
+``pydicom.pixels.processing`` gives (dtype, shape and values); the few places
+where pydicom's result is an artifact of an integer overflow or of reading
+big endian data as little endian are listed in :mod:`fastdicom.pixels.processing`.
+
+Mapping a stored value through a LUT is one gather: the index is the value
+minus the first mapped value, clamped to the table.  For 8- and 16-bit input
+(the usual case) the table is first expanded over every value the input dtype
+can hold, so the image is read once and never copied.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "apply_color_lut",
+    "apply_modality_lut",
+    "apply_presentation_lut",
+    "apply_rescale",
+    "apply_voi",
+    "apply_voi_lut",
+    "apply_windowing",
+]
+
+# The well-known colour palettes of PS3.6 Annex B (names and SOP Instance UIDs).
+WELL_KNOWN_PALETTES = {
+    "HOT_IRON": "1.2.840.10008.1.5.1",
+    "PET": "1.2.840.10008.1.5.2",
+    "HOT_METAL_BLUE": "1.2.840.10008.1.5.3",
+    "PET_20_STEP": "1.2.840.10008.1.5.4",
+    "SPRING": "1.2.840.10008.1.5.5",
+    "SUMMER": "1.2.840.10008.1.5.6",
+    "FALL": "1.2.840.10008.1.5.7",
+    "WINTER": "1.2.840.10008.1.5.8",
+}
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+# An input this large (in pixels) pays for expanding a 16-bit LUT over 65536 values.
+_FULL_TABLE_MIN_SIZE = 1 << 14
+
+
+# ----------------------------------------------------------------------- helpers
+
+def _is_little_endian(ds: Any, default: bool | None = None) -> bool:
+    """The byte order of the OW values of `ds`: that of its public transfer
+    syntax, else the order it was read in, else `default`."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        tsyntax = meta.get("TransferSyntaxUID")
+        if tsyntax and not tsyntax.is_private and tsyntax.is_transfer_syntax:
+            return bool(tsyntax.is_little_endian)
+    little = getattr(ds, "is_little_endian", None)
+    if little is not None:
+        return bool(little)
+    if default is not None:
+        return default
+    raise AttributeError(
+        "Unable to determine the endianness of the dataset, please set an appropriate "
+        f"Transfer Syntax UID in '{type(ds).__name__}.file_meta'"
+    )
+
+
+def _element_bytes(elem: Any) -> Any:
+    """The bytes of an OB/OW element's value (zero-copy for elements read from data)."""
+    raw = getattr(elem, "raw_bytes", None)
+    return raw if raw is not None else elem.value
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (int, np.integer)):
+        return [int(value)]
+    return list(value)
+
+
+def _descriptor(value: Any, name: str = "LUT Descriptor") -> tuple[int, int, int]:
+    """(number of entries, first mapped value, bits per entry); 0 entries means 65536."""
+    desc = _as_list(value)
+    if len(desc) != 3:
+        raise ValueError(f"The {name} must have 3 values, not {len(desc)}")
+    return int(desc[0]) or 65536, int(desc[1]), int(desc[2])
+
+
+def _words(elem: Any, count: int, ds: Any) -> np.ndarray:
+    """The entries of a US or OW (16-bit words) LUT Data element, at most
+    `count` of OW data."""
+    value = elem.value
+    if elem.VR == "OW" or isinstance(value, _BYTES_LIKE):
+        little = _is_little_endian(ds)
+        data = _element_bytes(elem)
+        count = min(count, len(data) // 2)
+        return np.frombuffer(data, dtype="<u2" if little else ">u2", count=count).astype(np.uint16)
+    return np.asarray(_as_list(value), dtype=np.int64)
+
+
+def _fit(entries: np.ndarray, dtype: str) -> np.ndarray:
+    """LUT entries as `dtype`; 8-bit entries stored in 16-bit words keep their low byte."""
+    dt = np.dtype(dtype)
+    if dt.itemsize == 1:
+        entries = entries & 0xFF
+    return entries.astype(dt)
+
+
+def _full_domain(dtype: np.dtype) -> np.ndarray:
+    """Every value of an 8- or 16-bit integer dtype (as int64), in the order
+    of its unsigned view: ``table[arr.view(unsigned)]`` maps `arr`."""
+    bits = dtype.itemsize * 8
+    domain = np.arange(1 << bits, dtype=np.int64)
+    if dtype.kind == "i":
+        domain[1 << (bits - 1):] -= 1 << bits
+    return domain
+
+
+def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]``; rows of a 2-D table are moved as single items."""
+    if table.ndim == 1 or index.ndim == 0:
+        return table[index] if index.ndim == 0 else np.take(table, index)
+    table = np.ascontiguousarray(table)
+    row = table.shape[1:]
+    rows = table.view(np.dtype((np.void, table.dtype.itemsize * int(np.prod(row)))))
+    out = np.take(rows.reshape(table.shape[0]), index)
+    return out.view(table.dtype).reshape(index.shape + row)
+
+
+def _small_ints(arr: np.ndarray) -> np.dtype | None:
+    """The unsigned view dtype of an 8- or 16-bit integer array worth mapping
+    through a table of every value its dtype holds (else None)."""
+    dtype = arr.dtype
+    if dtype.kind in "ui" and dtype.isnative and (
+        dtype.itemsize == 1 or (dtype.itemsize == 2 and arr.size >= _FULL_TABLE_MIN_SIZE)
+    ):
+        return np.dtype(f"u{dtype.itemsize}")
+    return None
+
+
+def _entries_used(arr: np.ndarray, table: np.ndarray, first: int, nr_entries: int) -> int:
+    """For a table shorter than its descriptor says: its length, when the
+    values of `arr` only reach entries it has (the results are then the same
+    as with the full table); ValueError otherwise."""
+    top = 0
+    if arr.size:
+        if arr.dtype.kind == "f":
+            high = float(np.nanmax(arr)) if not np.isnan(arr).all() else float(first)
+        else:
+            high = int(arr.max())
+        top = int(min(max(high - first, 0), nr_entries - 1))
+    if top >= len(table):
+        raise ValueError(
+            f"The LUT Data holds {len(table)} entries, fewer than the {nr_entries} of its "
+            f"descriptor, and a value maps to entry {top}"
+        )
+    return len(table)
+
+
+def _lookup(arr: np.ndarray, table: np.ndarray, first: int, nr_entries: int) -> np.ndarray:
+    """``table[index]`` for each value of `arr` (shape ``arr.shape + table.shape[1:]``):
+    values below `first` take entry 0, values past the last mapped value
+    (``first + nr_entries - 1``) the last entry, NaN entry 0."""
+    if len(table) < nr_entries:
+        nr_entries = _entries_used(arr, table, first, nr_entries)
+    last = first + nr_entries - 1
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if arr.dtype.kind == "b":
+        arr = arr.view(np.uint8)
+    dtype = arr.dtype
+    unsigned = _small_ints(arr)
+    if unsigned is not None:
+        domain = _full_domain(dtype)
+        np.clip(domain, first, last, out=domain)
+        domain -= first
+        return _gather(_gather(table, domain), arr.view(unsigned))
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        if first > info.max:
+            return _gather(table, np.zeros(arr.shape, dtype=np.intp))
+        if last < info.min:
+            return _gather(table, np.full(arr.shape, nr_entries - 1, dtype=np.intp))
+        lo, hi = max(first, int(info.min)), min(last, int(info.max))
+        index = np.clip(arr, dtype.type(lo), dtype.type(hi)).astype(np.intp)
+        index -= first
+        return _gather(table, index)
+    if dtype.kind == "f":
+        clipped = np.clip(arr, first, last)
+        clipped[np.isnan(clipped)] = first
+        clipped -= first
+        return _gather(table, clipped.astype(np.intp))
+    raise TypeError(f"Unable to apply a LUT to an array of dtype '{arr.dtype}'")
+
+
+# --------------------------------------------------------------- modality LUT
+
+def apply_modality_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
+    """Apply the Modality LUT Sequence (its first item) or the rescale
+    (Rescale Slope and Intercept) of `ds` to `arr`.
+
+    A Modality LUT gives ``uint8`` or ``uint16`` (the LUT Descriptor's 3rd
+    value); a rescale gives ``float64`` (``arr * slope + intercept``, even for
+    slope 1 and intercept 0); without either `arr` itself is returned.
+    """
+    seq = ds.get("ModalityLUTSequence")
+    if seq:
+        item = seq[0]
+        nr_entries, first, depth = _descriptor(item.LUTDescriptor)
+        if depth not in (8, 16):
+            raise ValueError(
+                f"'{depth}' bits per Modality LUT entry is not supported (must be 8 or 16)"
+            )
+        table = _fit(_words(item["LUTData"], nr_entries, ds), f"uint{depth}")
+        return _lookup(arr, table, first, nr_entries)
+    if "RescaleSlope" in ds and "RescaleIntercept" in ds:
+        out = arr.astype(np.float64)
+        out *= ds.RescaleSlope
+        out += ds.RescaleIntercept
+        return out
+    return arr
+
+
+apply_rescale = apply_modality_lut
+
+
+# -------------------------------------------------------------------- VOI LUT
+
+def apply_voi_lut(arr: np.ndarray, ds: Any, index: int = 0, prefer_lut: bool = True) -> np.ndarray:
+    """Apply the VOI LUT Sequence (:func:`apply_voi`) or the windowing
+    (:func:`apply_windowing`) of `ds`; when both are present `prefer_lut`
+    chooses. Without either `arr` itself is returned."""
+    has_lut = False
+    seq = ds.get("VOILUTSequence")
+    if seq:
+        first = seq[0]
+        has_lut = first.get("LUTDescriptor") is not None and first.get("LUTData") is not None
+    has_window = ds.get("WindowCenter") is not None and ds.get("WindowWidth") is not None
+    if has_lut and (prefer_lut or not has_window):
+        return apply_voi(arr, ds, index)
+    if has_window:
+        return apply_windowing(arr, ds, index)
+    return arr
+
+
+def apply_voi(arr: np.ndarray, ds: Any, index: int = 0) -> np.ndarray:
+    """Apply item `index` of the VOI LUT Sequence of `ds` to `arr`: ``uint8``
+    for 8 bits per entry, ``uint16`` for 10 to 16. Without the sequence
+    `arr` itself is returned."""
+    seq = ds.get("VOILUTSequence")
+    if not seq:
+        return arr
+    if not np.issubdtype(arr.dtype, np.integer):
+        warnings.warn(
+            "Applying a VOI LUT on a float input array may give incorrect results",
+            UserWarning, stacklevel=2,
+        )
+    item = seq[index]
+    nr_entries, first, depth = _descriptor(item.LUTDescriptor)
+    if depth == 8:
+        dtype = "uint8"
+    elif 10 <= depth <= 16:
+        dtype = "uint16"
+    else:
+        raise NotImplementedError(f"'{depth}' bits per LUT entry is not supported")
+    table = _fit(_words(item["LUTData"], nr_entries, ds), dtype)
+    return _lookup(arr, table, first, nr_entries)
+
+
+def _pick(elem: Any, index: int) -> Any:
+    return elem.value[index] if elem.VM > 1 else elem.value
+
+
+def apply_windowing(arr: np.ndarray, ds: Any, index: int = 0) -> np.ndarray:
+    """Apply window `index` of Window Center/Width of `ds` to `arr` with its
+    VOI LUT Function (LINEAR, LINEAR_EXACT or SIGMOID): ``float64`` values
+    over the range of the stored values (Bits Stored, Pixel Representation),
+    or of the Modality LUT's output, rescaled when Rescale Slope/Intercept are
+    present. Without a window `arr` itself is returned."""
+    if "WindowWidth" not in ds and "WindowCenter" not in ds:
+        return arr
+    if ds.PhotometricInterpretation not in ("MONOCHROME1", "MONOCHROME2"):
+        raise ValueError(
+            "When performing a windowing operation only 'MONOCHROME1' and 'MONOCHROME2' "
+            "are allowed for (0028,0004) Photometric Interpretation"
+        )
+    function = getattr(ds, "VOILUTFunction", "LINEAR").upper()
+    center = _pick(ds["WindowCenter"], index)
+    width = _pick(ds["WindowWidth"], index)
+
+    bits_stored = ds.BitsStored
+    seq = ds.get("ModalityLUTSequence")
+    if seq:  # the output of a Modality LUT is unsigned (PS3.3 C.11.1.1.1)
+        y_min, y_max = 0, 2 ** _descriptor(seq[0].LUTDescriptor)[2] - 1
+    elif ds.PixelRepresentation == 0:
+        y_min, y_max = 0, 2**bits_stored - 1
+    else:
+        y_min, y_max = -(2 ** (bits_stored - 1)), 2 ** (bits_stored - 1) - 1
+    slope, intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
+    if slope is not None and intercept is not None:
+        y_min = y_min * slope + intercept
+        y_max = y_max * slope + intercept
+    y_range = y_max - y_min
+
+    if function in ("LINEAR", "LINEAR_EXACT"):  # PS3.3 C.11.2.1.2.1, C.11.2.1.3.2
+        if function == "LINEAR":
+            if width < 1:
+                raise ValueError(
+                    "The (0028,1051) Window Width must be greater than or equal to 1 "
+                    "for a 'LINEAR' windowing operation"
+                )
+            center, width = center - 0.5, width - 1
+        elif width <= 0:
+            raise ValueError(
+                "The (0028,1051) Window Width must be greater than 0 for a "
+                "'LINEAR_EXACT' windowing operation"
+            )
+
+        def window(x: np.ndarray) -> np.ndarray:
+            below = x <= center - width / 2
+            above = x > center + width / 2
+            with np.errstate(divide="ignore", invalid="ignore"):  # width 0: all clamped
+                x -= center
+                x /= width
+                x += 0.5
+                x *= y_range
+                x += y_min
+            np.copyto(x, y_min, where=below)
+            np.copyto(x, y_max, where=above)
+            return x
+    elif function == "SIGMOID":  # PS3.3 C.11.2.1.3.1
+        if width <= 0:
+            raise ValueError(
+                "The (0028,1051) Window Width must be greater than 0 for a "
+                "'SIGMOID' windowing operation"
+            )
+
+        def window(x: np.ndarray) -> np.ndarray:
+            x -= center
+            x *= -4
+            x /= width
+            np.exp(x, out=x)
+            x += 1
+            np.divide(y_range, x, out=x)
+            x += y_min
+            return x
+    else:
+        raise ValueError(f"Unsupported (0028,1056) VOI LUT Function value '{function}'")
+
+    # Each value goes through the same float64 operations, one by one, so an
+    # 8/16-bit input may be mapped through a table of every value it can hold.
+    unsigned = _small_ints(arr)
+    if unsigned is not None:
+        table = window(_full_domain(arr.dtype).astype(np.float64))
+        return np.take(table, arr.view(unsigned))
+    return window(arr.astype(np.float64))
+
+
+# ------------------------------------------------------------ presentation LUT
+
+def apply_presentation_lut(arr: np.ndarray, ds: Any) -> np.ndarray:
+    """Apply the Presentation LUT Sequence (P-values, as ``uint8`` or
+    ``uint16``) or the Presentation LUT Shape (IDENTITY, INVERSE) of `ds`.
+    Without either `arr` itself is returned."""
+    if "PresentationLUTSequence" in ds:
+        item = ds.PresentationLUTSequence[0]
+        nr_entries, _first, depth = _descriptor(item.LUTDescriptor)
+        if depth > 16:
+            raise ValueError(f"'{depth}' bits per Presentation LUT entry is not supported")
+        itemsize = 8 if depth <= 8 else 16
+        elem = item["LUTData"]
+        if elem.VR == "US" or not isinstance(elem.value, _BYTES_LIKE):
+            lut = np.asarray(_as_list(elem.value), dtype=np.uint16)
+        else:
+            data = _element_bytes(elem)
+            if itemsize == 8:
+                lut = np.frombuffer(data, dtype=np.uint8, count=min(nr_entries, len(data)))
+            else:
+                order = "<" if _is_little_endian(ds, default=True) else ">"
+                count = min(nr_entries, len(data) // 2)
+                lut = np.frombuffer(data, dtype=f"{order}u2", count=count).astype(np.uint16)
+        unused = itemsize - depth  # bits above the entry's depth are cleared
+        if unused:
+            width = lut.dtype.itemsize * 8
+            lut = lut & lut.dtype.type((1 << (width - unused)) - 1)
+        # quantize the input to the LUT's entries, as float32
+        values = arr.astype(np.float32)
+        values -= values.min()
+        top = values.max()
+        if top == 0:
+            index = np.zeros(values.shape, dtype=np.uint16)
+        else:
+            values /= top / (nr_entries - 1)
+            index = values.astype(np.uint16)
+        return lut[index]
+    if "PresentationLUTShape" in ds:
+        shape = ds.PresentationLUTShape.strip().upper()
+        if shape not in ("IDENTITY", "INVERSE"):
+            raise NotImplementedError(
+                f"A (2050,0020) 'Presentation LUT Shape' value of '{ds.PresentationLUTShape}' "
+                "is not supported"
+            )
+        if shape == "INVERSE":
+            return arr.max() - arr
+    return arr
+
+
+# ------------------------------------------------------------ palette colour
+
+# Bounds on malformed segmented data: indirect segments may point anywhere,
+# themselves included. Real palettes have at most a few hundred segments.
+_MAX_SEGMENTS = 1 << 20
+_MAX_INDIRECT_DEPTH = 32
+
+
+def _expand_segmented(data: list[int], little: bool, eight_bit: bool) -> list[int]:
+    """Expand segmented palette colour LUT data (PS3.3 C.7.9.2): discrete (0),
+    linear (1) and indirect (2) segments (an indirect segment's offset counts
+    entries from the start of the data, and it copies `length` segments)."""
+    budget = [_MAX_SEGMENTS]
+    end = len(data)
+
+    def expand(start: int, max_segments: int | None, previous: int | None, depth: int) -> list[int]:
+        # `previous`: the value before the first segment (an indirect copy's context)
+        if depth > _MAX_INDIRECT_DEPTH:
+            raise ValueError("Error expanding a segmented palette color lookup table: "
+                             "indirect segments nested too deeply")
+        out: list[int] = []
+        pos = start
+        done = 0
+        while pos + 1 < end:  # a trailing null entry ends the data
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise ValueError("Error expanding a segmented palette color lookup table: "
+                                 "too many segments")
+            opcode, length = data[pos], data[pos + 1]
+            pos += 2
+            if opcode == 0:  # discrete: `length` values follow
+                out.extend(data[pos:pos + length])
+                pos += length
+            elif opcode == 1:  # linear: from the previous value to the next one
+                y0 = out[-1] if out else previous
+                if y0 is None:
+                    raise ValueError(
+                        "Error expanding a segmented palette color lookup table: the first "
+                        "segment cannot be a linear segment"
+                    )
+                y1 = data[pos]
+                pos += 1
+                if y0 == y1:
+                    out.extend([y1] * length)
+                elif length:  # rounded half to even, as numpy.around
+                    step = (y1 - y0) / length
+                    out.extend(np.around(np.linspace(y0 + step, y1, length)).astype(int).tolist())
+            elif opcode == 2:  # indirect: copy `length` segments from an offset
+                if not out and previous is None:
+                    raise ValueError(
+                        "Error expanding a segmented palette color lookup table: the first "
+                        "segment cannot be an indirect segment"
+                    )
+                if eight_bit:  # a 32-bit offset in four 8-bit entries
+                    b = data[pos:pos + 4]
+                    if len(b) < 4:
+                        raise ValueError("Error expanding a segmented palette color lookup "
+                                         "table: truncated indirect segment")
+                    if little:
+                        offset = b[3] << 24 | b[2] << 16 | b[1] << 8 | b[0]
+                    else:  # two big endian 16-bit halves, the least significant first
+                        offset = b[2] << 24 | b[3] << 16 | b[0] << 8 | b[1]
+                    pos += 4
+                else:  # two 16-bit entries, the least significant first
+                    offset = data[pos + 1] << 16 | data[pos]
+                    pos += 2
+                prior = out[-1] if out else previous
+                out.extend(expand(start + offset, length, prior, depth + 1))
+            else:
+                raise ValueError(
+                    "Error expanding a segmented palette lookup table: unknown segment type "
+                    f"'{opcode}'"
+                )
+            done += 1
+            if done == max_segments:
+                break
+        return out
+
+    return expand(0, None, None, 0)
+
+
+def _palette_entries(value: Any, depth: float, little: bool) -> np.ndarray:
+    """The entries of a (non-segmented) palette colour LUT of `depth` bits per entry."""
+    if isinstance(value, _BYTES_LIKE):
+        if depth == 16:
+            return np.frombuffer(value, dtype="<u2" if little else ">u2",
+                                 count=len(value) // 2).astype(np.uint16)
+        return np.frombuffer(value, dtype=np.uint8)
+    return np.asarray(_as_list(value), dtype=np.uint16 if depth == 16 else np.uint8)
+
+
+def _palette_depth(value: Any, nr_entries: int) -> float:
+    """Bits per entry of palette colour LUT data, from its length: 8-bit
+    entries may be stored in 16-bit words (PS3.3 C.7.6.3.1.6)."""
+    if isinstance(value, _BYTES_LIKE):
+        return len(value) / nr_entries * 8
+    return len(_as_list(value)) / nr_entries * 16  # a US value: 16-bit entries
+
+
+def apply_color_lut(arr: np.ndarray, ds: Any = None, palette: str | None = None) -> np.ndarray:
+    """Map `arr` through the palette colour LUTs of `ds` (Red, Green, Blue and
+    optional Alpha; plain or segmented): an array of shape ``arr.shape + (3,)``
+    (or 4 with alpha) of ``uint8`` or ``uint16`` (the bits per LUT entry).
+
+    The well-known palettes of PS3.6 Annex B (`palette`) are not bundled with
+    fastdicom: read the palette's Color Palette IOD and pass it as `ds`.
+    """
+    if not ds and not palette:
+        raise ValueError("Either 'ds' or 'palette' is required")
+    if palette:
+        name = str(palette).strip()
+        if name in WELL_KNOWN_PALETTES or name in WELL_KNOWN_PALETTES.values():
+            raise NotImplementedError(
+                f"The well-known palette '{name}' is not bundled with fastdicom; read its "
+                "Color Palette IOD with fastdicom.dcmread() and pass it as 'ds'"
+            )
+        raise ValueError(f"Unknown palette '{palette}'")
+
+    # C.8.16.2.1.1.1: a Supplemental Palette needs the greyscale pipeline
+    if ds.get("PixelPresentation") in ("MIXED", "COLOR"):
+        raise ValueError(
+            "Use of this function with the Supplemental Palette Color Lookup Table Module "
+            "is not currently supported"
+        )
+    if "RedPaletteColorLookupTableDescriptor" not in ds:
+        raise ValueError("No suitable Palette Color Lookup Table Module found")
+    nr_entries, first, nominal = _descriptor(
+        ds.RedPaletteColorLookupTableDescriptor, "Red Palette Color Lookup Table Descriptor"
+    )
+
+    luts: list[np.ndarray] = []
+    if "RedPaletteColorLookupTableData" in ds:
+        little = _is_little_endian(ds, default=True)
+        elems = [_required(ds, f"{c}PaletteColorLookupTableData") for c in _RGB]
+        elems.append(ds.get(0x00281204))  # Alpha
+        values = [_element_bytes(e) if isinstance(e.value, _BYTES_LIKE) else e.value
+                  for e in elems if e is not None and _has_value(e.value)]
+        # all read with the red LUT's entry size (PS3.3: the channels are alike)
+        depth = _palette_depth(values[0], nr_entries) if _has_value(elems[0].value) else 0.0
+        if depth in (8, 16):
+            luts = [_palette_entries(v, depth, little) for v in values]
+    elif "SegmentedRedPaletteColorLookupTableData" in ds:
+        little = _is_little_endian(ds)
+        if nominal not in (8, 16):
+            raise ValueError(
+                f"The bit depth of the LUT data '{float(nominal):.1f}' is invalid (only 8 "
+                "or 16 bits per entry allowed)"
+            )
+        depth = float(nominal)
+        dtype = np.dtype(f"uint{nominal}")
+        elems = [_required(ds, f"Segmented{c}PaletteColorLookupTableData") for c in _RGB]
+        elems.append(ds.get(0x00281224))  # Segmented Alpha
+        for elem in elems:
+            if elem is None or not _has_value(elem.value):
+                continue
+            data = _element_bytes(elem)
+            if nominal == 8:
+                seg = np.frombuffer(data, dtype=np.uint8)
+            else:
+                seg = np.frombuffer(data, dtype="<u2" if little else ">u2",
+                                    count=len(data) // 2)
+            entries = _expand_segmented(seg.tolist(), little, nominal == 8)
+            luts.append(np.asarray(entries, dtype=dtype))
+    else:
+        raise ValueError("No suitable Palette Color Lookup Table Module found")
+
+    if depth not in (8, 16):
+        raise ValueError(
+            f"The bit depth of the LUT data '{depth:.1f}' is invalid (only 8 or 16 bits "
+            "per entry allowed)"
+        )
+    if any(len(lut) != len(luts[0]) for lut in luts[1:]):
+        raise ValueError("LUT data must be the same length")
+    if not len(luts[0]):
+        raise ValueError("The palette color LUT data is empty")
+    table = np.stack([lut[:nr_entries] for lut in luts], axis=-1)
+    return _lookup(arr, table, first, nr_entries)
+
+
+_RGB = ("Red", "Green", "Blue")
+
+
+def _required(ds: Any, keyword: str) -> Any:
+    """The element of `keyword`; AttributeError when missing (as attribute access)."""
+    elem = ds.data_element(keyword) if hasattr(ds, "data_element") else None
+    if elem is None:
+        raise AttributeError(f"'{type(ds).__name__}' object has no attribute '{keyword}'")
+    return elem
+
+
+def _has_value(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, memoryview):
+        return value.nbytes > 0
+    return len(value) > 0 if hasattr(value, "__len__") else True
