@@ -1,0 +1,640 @@
+"""A sans-IO DICOM association (PS3.8), in the style of h11: one side of one
+association, no sockets, no clock, no event loop; the caller moves the bytes::
+
+    assoc.connection_made()        # transport up: Evt2 (requestor) / Evt5 (acceptor)
+    assoc.receive_data(data)       # bytes from the peer; b"" means end of stream (Evt17)
+    assoc.next_event()             # an event for the user, or NEED_DATA
+    assoc.send(event) -> bytes     # an event of the user, as bytes for the peer
+    assoc.data_to_send() -> bytes  # bytes the protocol itself produced (an A-ABORT ...)
+    assoc.should_close             # the transport is to be closed now
+    assoc.timer_expired(now)       # the ARTIM timer (assoc.artim_deadline) ran out?
+
+Every state change goes through :mod:`fastdicom.net.fsm` (PS3.8 table 9-10).
+Received PDUs are framed by :class:`fastdicom._core.PDUReader` within size
+limits and put together into :class:`DimseMessage` events within limits on
+the command and data set sizes. ``now`` is the caller's clock (seconds);
+when left out, ``clock()`` (:func:`time.monotonic`) is read.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import fastdicom as _fastdicom
+from fastdicom.net import dimse as _dimse
+from fastdicom.net import pdu as _pdu
+from fastdicom.net.errors import LocalProtocolError, MalformedPDUError, RemoteProtocolError
+from fastdicom.net.fsm import DEFAULT_ARTIM_TIMEOUT, StateMachine, Transition
+from fastdicom.uid import FASTDICOM_IMPLEMENTATION_UID
+
+__all__ = [
+    "Association", "REQUESTOR", "ACCEPTOR", "NEED_DATA", "PresentationContext",
+    "AssociateRequest", "AssociateAccept", "AssociateReject", "PData", "ReleaseRequest",
+    "ReleaseReply", "Abort", "ConnectionClosed", "DimseMessage", "propose_contexts",
+    "negotiate_contexts", "negotiate_roles", "accept_request", "APPLICATION_CONTEXT_NAME",
+    "DEFAULT_TRANSFER_SYNTAXES", "DEFAULT_MAX_PDU_LENGTH", "DEFAULT_MAX_ASSOCIATE_LENGTH",
+]
+
+DimseMessage = _dimse.DimseMessage
+REQUESTOR, ACCEPTOR = "requestor", "acceptor"
+APPLICATION_CONTEXT_NAME = _pdu.APPLICATION_CONTEXT_NAME
+#: Explicit VR little endian, implicit VR little endian.
+DEFAULT_TRANSFER_SYNTAXES = ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2")
+#: The maximum P-DATA-TF PDU length we announce (and accept), as DCMTK and pynetdicom.
+DEFAULT_MAX_PDU_LENGTH = 16382
+#: The largest A-ASSOCIATE-RQ/AC PDU accepted.
+DEFAULT_MAX_ASSOCIATE_LENGTH = 1 << 20
+IMPLEMENTATION_VERSION_NAME = f"FASTDICOM_{_fastdicom.__version__}"[:16]
+
+
+class _NeedData:
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()  #: :meth:`Association.next_event`: nothing until more bytes arrive
+
+
+# -- events -----------------------------------------------------------------------------------
+@dataclass
+class PresentationContext:
+    """Proposed (``result`` None) or answered (when accepted, the one transfer syntax)."""
+    context_id: int
+    abstract_syntax: str | None = None
+    transfer_syntaxes: list[str] = field(default_factory=list)
+    result: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == _pdu.PresentationContextResult.ACCEPTANCE
+
+    @property
+    def transfer_syntax(self) -> str | None:
+        """The transfer syntax agreed (None unless accepted)."""
+        return self.transfer_syntaxes[0] if self.accepted and self.transfer_syntaxes else None
+
+
+class Event:
+    """Base class of the events of an association."""
+
+
+@dataclass
+class _AssociateBase(Event):
+    calling_ae_title: str = "ANY-SCU"
+    called_ae_title: str = "ANY-SCP"
+    presentation_contexts: list[PresentationContext] = field(default_factory=list)
+    application_context_name: str = APPLICATION_CONTEXT_NAME
+    #: Largest P-DATA-TF the sender takes (0: no limit; None: the association's).
+    max_pdu_length: int | None = None
+    implementation_class_uid: str = str(FASTDICOM_IMPLEMENTATION_UID)
+    implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME
+    protocol_version: int = 1
+    #: (maximum operations invoked, performed), PS3.7 D.3.3.3.
+    async_ops_window: tuple[int, int] | None = None
+    #: SOP class UID -> (SCU role, SCP role), PS3.7 D.3.3.4.
+    role_selection: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    #: Other user information sub-items (:mod:`fastdicom.net.pdu` items), as they are.
+    user_items: list[Any] = field(default_factory=list)
+
+    def context(self, context_id: int) -> PresentationContext | None:
+        return next((c for c in self.presentation_contexts if c.context_id == context_id), None)
+
+
+class AssociateRequest(_AssociateBase):
+    """A-ASSOCIATE request (sent by the requestor) or indication (acceptor)."""
+
+
+class AssociateAccept(_AssociateBase):
+    """A-ASSOCIATE response/confirmation (accept): a result per presentation context."""
+
+
+@dataclass
+class AssociateReject(Event):
+    """A-ASSOCIATE-RJ: result, source and reason of PS3.8 table 9-21."""
+    result: int = _pdu.RejectResult.REJECTED_PERMANENT
+    source: int = _pdu.RejectSource.SERVICE_USER
+    reason: int = _pdu.REJECT_USER_NO_REASON
+
+
+@dataclass
+class PData(Event):
+    """P-DATA: the PDVs ``(context_id, is_command, is_last, data)`` of one P-DATA-TF PDU."""
+    pdvs: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ReleaseRequest(Event):
+    """A-RELEASE request/indication; ``collision`` when both sides asked at once."""
+    collision: bool = False
+
+
+@dataclass
+class ReleaseReply(Event):
+    """A-RELEASE response/confirmation; ``collision`` as for ReleaseRequest."""
+    collision: bool = False
+
+
+@dataclass
+class Abort(Event):
+    """A-ABORT / A-P-ABORT: source (0 user, 2 provider) and reason of PS3.8 table 9-26;
+    ``remote`` when the peer sent it in an A-ABORT PDU."""
+    source: int = _pdu.AbortSource.SERVICE_USER
+    reason: int = _pdu.AbortReason.NOT_SPECIFIED
+    remote: bool = False
+
+    @property
+    def provider(self) -> bool:  # an A-P-ABORT
+        return self.source == _pdu.AbortSource.SERVICE_PROVIDER
+
+
+@dataclass
+class ConnectionClosed(Event):
+    """The association is over and its transport connection closed (or to be closed)."""
+
+
+# -- negotiation helpers ---------------------------------------------------------------------
+def propose_contexts(abstract_syntaxes: Iterable[str | tuple[str, Sequence[str]]],
+                     transfer_syntaxes: Sequence[str] = DEFAULT_TRANSFER_SYNTAXES,
+                     ) -> list[PresentationContext]:
+    """Presentation contexts for a request: IDs 1, 3, 5 ...; each item a UID
+    (offered with ``transfer_syntaxes``) or ``(uid, transfer syntaxes)``."""
+    out = []
+    for i, item in enumerate(abstract_syntaxes):
+        uid, syntaxes = (item, transfer_syntaxes) if isinstance(item, str) else item
+        if i >= 128:
+            raise LocalProtocolError("at most 128 presentation contexts fit in a request")
+        out.append(PresentationContext(2 * i + 1, str(uid), [str(s) for s in syntaxes]))
+    return out
+
+
+def negotiate_contexts(requested: Sequence[PresentationContext],
+                       supported: Mapping[str, Sequence[str]]) -> list[PresentationContext]:
+    """The acceptor's answers to ``requested``: each context accepted with the
+    first transfer syntax of ``supported[abstract syntax]`` (the acceptor's
+    order of preference) that was proposed, else rejected (3: abstract syntax
+    not supported, 4: transfer syntaxes not supported)."""
+    result = _pdu.PresentationContextResult
+    out = []
+    for ctx in requested:
+        ours = supported.get(ctx.abstract_syntax or "")
+        chosen = next((ts for ts in ours or () if ts in ctx.transfer_syntaxes), None)
+        if chosen is not None:
+            out.append(PresentationContext(ctx.context_id, ctx.abstract_syntax, [chosen],
+                                           result.ACCEPTANCE))
+        else:
+            out.append(PresentationContext(
+                ctx.context_id, ctx.abstract_syntax, list(ctx.transfer_syntaxes[:1]),
+                result.ABSTRACT_SYNTAX_NOT_SUPPORTED if ours is None
+                else result.TRANSFER_SYNTAXES_NOT_SUPPORTED))
+    return out
+
+
+def negotiate_roles(proposed: Mapping[str, tuple[bool, bool]],
+                    allowed: Mapping[str, tuple[bool, bool]]) -> dict[str, tuple[bool, bool]]:
+    """The acceptor's answer to SCU/SCP role selection (PS3.7 D.3.3.4): a role
+    is granted when proposed and allowed; SOP classes not in ``allowed`` get
+    the default roles (requestor SCU only)."""
+    ok = {uid: allowed.get(uid, (True, False)) for uid in proposed}
+    return {uid: (bool(scu and ok[uid][0]), bool(scp and ok[uid][1]))
+            for uid, (scu, scp) in proposed.items()}
+
+
+def accept_request(request: AssociateRequest, supported: Mapping[str, Sequence[str]], *,
+                   roles: Mapping[str, tuple[bool, bool]] | None = None,
+                   max_pdu_length: int | None = None) -> AssociateAccept:
+    """An :class:`AssociateAccept` answering ``request`` (see
+    :func:`negotiate_contexts` and :func:`negotiate_roles`)."""
+    return AssociateAccept(
+        calling_ae_title=request.calling_ae_title, called_ae_title=request.called_ae_title,
+        presentation_contexts=negotiate_contexts(request.presentation_contexts, supported),
+        application_context_name=request.application_context_name,
+        max_pdu_length=max_pdu_length,
+        role_selection=negotiate_roles(request.role_selection, roles or {}))
+
+
+# -- conversions between events and PDUs -------------------------------------------------------
+def _peer_max(event: _AssociateBase) -> int:
+    """The peer's maximum P-DATA-TF length (PS3.8 D.1; absent: the usual default)."""
+    return DEFAULT_MAX_PDU_LENGTH if event.max_pdu_length is None else event.max_pdu_length
+
+
+def _user_information(event: _AssociateBase) -> Any:
+    items: list[Any] = [_pdu.MaximumLengthItem(event.max_pdu_length or 0),
+                        _pdu.ImplementationClassUIDItem(event.implementation_class_uid)]
+    if event.async_ops_window is not None:
+        items.append(_pdu.AsynchronousOperationsWindowItem(*event.async_ops_window))
+    for uid, (scu, scp) in event.role_selection.items():
+        items.append(_pdu.RoleSelectionItem(uid, int(scu), int(scp)))
+    if event.implementation_version_name:
+        items.append(_pdu.ImplementationVersionNameItem(event.implementation_version_name))
+    items.extend(event.user_items)
+    items.sort(key=lambda item: item.item_type)  # PS3.7 D.3.3: sub-items in type order
+    return _pdu.UserInformationItem(items)
+
+
+def _event_fields(pdu: Any) -> dict[str, Any]:
+    ui = pdu.user_information or _pdu.UserInformationItem()
+    window = ui.find(_pdu.AsynchronousOperationsWindowItem)
+    known = (_pdu.MaximumLengthItem, _pdu.ImplementationClassUIDItem,
+             _pdu.ImplementationVersionNameItem, _pdu.AsynchronousOperationsWindowItem,
+             _pdu.RoleSelectionItem)
+    return dict(
+        calling_ae_title=pdu.calling_ae_title, called_ae_title=pdu.called_ae_title,
+        application_context_name=pdu.application_context or "",
+        max_pdu_length=ui.maximum_length, protocol_version=pdu.protocol_version,
+        implementation_class_uid=ui.implementation_class_uid or "",
+        implementation_version_name=ui.implementation_version_name,
+        async_ops_window=None if window is None else (window.max_operations_invoked,
+                                                      window.max_operations_performed),
+        role_selection={r.sop_class_uid: (bool(r.scu_role), bool(r.scp_role))
+                        for r in ui.find_all(_pdu.RoleSelectionItem)},
+        user_items=[i for i in ui.sub_items if not isinstance(i, known)])
+
+
+def _request_from_pdu(pdu: Any) -> AssociateRequest:
+    contexts, seen = [], set()
+    for pc in pdu.presentation_contexts:
+        if pc.context_id in seen:
+            raise MalformedPDUError(f"presentation context ID {pc.context_id} used twice")
+        if not pc.abstract_syntax or not pc.transfer_syntaxes:
+            raise MalformedPDUError(f"presentation context {pc.context_id} without an abstract "
+                                    "syntax or a transfer syntax")
+        seen.add(pc.context_id)
+        contexts.append(PresentationContext(pc.context_id, pc.abstract_syntax,
+                                            list(pc.transfer_syntaxes)))
+    if not contexts:
+        raise MalformedPDUError("an A-ASSOCIATE-RQ without presentation contexts")
+    if pdu.application_context is None:
+        raise MalformedPDUError("an A-ASSOCIATE-RQ without an application context")
+    return AssociateRequest(presentation_contexts=contexts, **_event_fields(pdu))
+
+
+def _accept_from_pdu(pdu: Any, request: AssociateRequest) -> AssociateAccept:
+    contexts = []
+    for pc in pdu.presentation_contexts:
+        proposed = request.context(pc.context_id)
+        if proposed is None:
+            raise MalformedPDUError(f"presentation context {pc.context_id} was not proposed")
+        ts = [pc.transfer_syntax] if pc.transfer_syntax else []
+        if pc.result == _pdu.PresentationContextResult.ACCEPTANCE and (
+                not ts or ts[0] not in proposed.transfer_syntaxes):
+            raise MalformedPDUError(f"presentation context {pc.context_id} accepted with a "
+                                    f"transfer syntax not proposed: {pc.transfer_syntax!r}")
+        contexts.append(PresentationContext(pc.context_id, proposed.abstract_syntax, ts,
+                                            pc.result))
+    return AssociateAccept(presentation_contexts=contexts, **_event_fields(pdu))
+
+
+# -- the association --------------------------------------------------------------------------
+class Association:
+    """One side of a DICOM association, sans-IO (see the module docstring).
+
+    ``check_request`` (acceptor) is called on each A-ASSOCIATE-RQ before the
+    user sees it (PS3.8 AE-6, "acceptable by the service-provider"): it
+    returns an :class:`AssociateReject` to refuse it, or None. Requests for
+    another protocol version, another application context or (when
+    ``ae_title`` is set) another called AE title are refused without it.
+    ``assemble=False`` delivers :class:`PData` events instead of messages.
+    """
+
+    def __init__(self, role: str, *, ae_title: str | None = None,
+                 max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+                 max_associate_length: int = DEFAULT_MAX_ASSOCIATE_LENGTH,
+                 max_command_length: int | None = _dimse.DEFAULT_MAX_COMMAND_LENGTH,
+                 max_dataset_length: int | None = _dimse.DEFAULT_MAX_DATASET_LENGTH,
+                 artim_timeout: float = DEFAULT_ARTIM_TIMEOUT, assemble: bool = True,
+                 check_request: Callable[[AssociateRequest], AssociateReject | None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if role not in (REQUESTOR, ACCEPTOR):
+            raise ValueError(f"role must be {REQUESTOR!r} or {ACCEPTOR!r}")
+        self.role = role
+        self.ae_title = ae_title
+        self.max_pdu_length = max_pdu_length
+        self.assemble = assemble
+        self.check_request = check_request
+        self._clock = clock
+        self._fsm = StateMachine(role == REQUESTOR, artim_timeout)
+        self._reader = _pdu.PDUReader(max_pdu_length, max_associate_length)
+        self._assembler = _dimse.MessageAssembler(max_command_length, max_dataset_length)
+        self._events: deque[Any] = deque()
+        self._outbox: list[bytes] = []
+        self._connected = False
+        self._closed = False
+        self._reader_failed = False
+        self._request_bytes = b""
+        self.request: AssociateRequest | None = None  # sent or received
+        self.accept: AssociateAccept | None = None
+        self.peer_max_pdu_length = DEFAULT_MAX_PDU_LENGTH  # 0: no limit
+        self.accepted_contexts: dict[int, PresentationContext] = {}
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """The state of PS3.8 table 9-10 (``"Sta1"`` .. ``"Sta13"``)."""
+        return self._fsm.state
+
+    @property
+    def is_established(self) -> bool:
+        return self._fsm.state == "Sta6"
+
+    @property
+    def should_close(self) -> bool:
+        """The association is over: close the transport (after :meth:`data_to_send`)."""
+        return self._closed
+
+    @property
+    def artim_deadline(self) -> float | None:
+        """When the ARTIM timer runs out (caller's clock), None when not running."""
+        return self._fsm.artim_deadline
+
+    def context_for(self, abstract_syntax: str,
+                    transfer_syntax: str | None = None) -> PresentationContext:
+        """An accepted presentation context for ``abstract_syntax`` (and ``transfer_syntax``)."""
+        for ctx in self.accepted_contexts.values():
+            if ctx.abstract_syntax == abstract_syntax and transfer_syntax in (
+                    None, ctx.transfer_syntax):
+                return ctx
+        raise LocalProtocolError(f"no accepted presentation context for {abstract_syntax} "
+                                 f"({transfer_syntax or 'any transfer syntax'})")
+
+    # -- transport and timer ------------------------------------------------------------
+    def _fire(self, event: str, now: float | None, **kw: Any) -> Transition:
+        t = self._fsm.fire(event, self._clock() if now is None else now, **kw)
+        self._closed = self._closed or t.next_state == "Sta1"
+        return t
+
+    def connection_made(self, now: float | None = None) -> bytes:
+        """The transport connection is up: the requestor's connect confirmation
+        (Evt2, AE-2: returns the A-ASSOCIATE-RQ) or the acceptor's connection
+        indication (Evt5, AE-5: starts ARTIM, returns b"")."""
+        self._fire("Evt2" if self.role == REQUESTOR else "Evt5", now)
+        self._connected = True
+        return self._request_bytes
+
+    def connection_lost(self, now: float | None = None) -> None:
+        """The transport connection closed (Evt17), after the PDUs received before."""
+        while self._connected and not self._closed and self._next_pdu(now):
+            pass
+        if self._fsm.state == "Sta1":  # closed by us already, or never opened
+            self._closed = self._closed or self._connected
+            return
+        if self._fire("Evt17", now).indication == "A-P-ABORT":  # AA-4
+            self._events.append(Abort(_pdu.AbortSource.SERVICE_PROVIDER))
+        self._closed = True
+
+    def receive_data(self, data: bytes | bytearray | memoryview,
+                     now: float | None = None) -> None:
+        """Bytes received from the peer; empty means the peer closed (Evt17)."""
+        if not data:
+            self.connection_lost(now)
+        elif not self._connected:
+            raise LocalProtocolError("data received before the transport connection was made")
+        elif not (self._closed or self._reader_failed):  # else the bytes are ignored
+            self._reader.feed(data)
+
+    def timer_expired(self, now: float | None = None) -> bool:
+        """Whether the ARTIM timer has run out at ``now``; if so Evt18 is applied
+        (AA-2: the transport is to be closed, see :attr:`should_close`)."""
+        if not self._fsm.artim_expired(self._clock() if now is None else now):
+            return False
+        self._fire("Evt18", now)
+        return True
+
+    def data_to_send(self) -> bytes:
+        """Bytes the protocol produced while receiving (A-ABORT, A-ASSOCIATE-RJ ...)."""
+        out, self._outbox = b"".join(self._outbox), []
+        return out
+
+    # -- receiving --------------------------------------------------------------------
+    def next_event(self, now: float | None = None) -> Any:
+        """The next event: an :class:`Event`, a :class:`DimseMessage`, or
+        :data:`NEED_DATA`; after the end, :class:`ConnectionClosed` every time."""
+        while not self._events:
+            if self._closed:
+                return ConnectionClosed()
+            if not self._connected or not self._next_pdu(now):
+                return NEED_DATA
+        return self._events.popleft()
+
+    def _next_pdu(self, now: float | None) -> bool:
+        """Handle the next complete PDU received; False when there is none."""
+        if self._reader_failed:
+            return False
+        try:
+            pdu = self._reader.next_pdu()
+        except RemoteProtocolError as exc:  # the stream can no longer be framed
+            self._reader_failed = True
+            self._invalid_pdu(exc, now)
+            return True
+        if pdu is None:
+            return False
+        self._received(pdu, now)
+        return True
+
+    def _protocol_abort(self, t: Transition, reason: int) -> None:
+        """Carry out AA-1, AA-7 or AA-8 when the peer caused them."""
+        name = t.action.name
+        if name == "AA-1":  # PS3.8: service-user source
+            self._outbox.append(_pdu.AAbort(_pdu.AbortSource.SERVICE_USER).encode())
+        elif name in ("AA-7", "AA-8"):
+            self._outbox.append(_pdu.AAbort(_pdu.AbortSource.SERVICE_PROVIDER, reason).encode())
+        if name == "AA-8":  # ... and an A-P-ABORT indication
+            self._events.append(Abort(_pdu.AbortSource.SERVICE_PROVIDER, reason))
+
+    def _invalid_pdu(self, exc: RemoteProtocolError, now: float | None) -> None:
+        self._protocol_abort(self._fire("Evt19", now), getattr(exc, "abort_reason", 0) or 0)
+
+    def _received(self, pdu: Any, now: float | None) -> None:
+        kind = type(pdu)
+        if kind is _pdu.PDataTF:
+            return self._received_pdata(pdu, now)
+        if kind is _pdu.AAssociateRQ:
+            return self._received_request(pdu, now)
+        if kind is _pdu.AAbort:
+            if self._fire("Evt16", now).action.name == "AA-3":
+                self._events.append(Abort(pdu.source, pdu.reason, remote=True))
+            return None
+        if kind is _pdu.AAssociateAC:
+            try:
+                accept = (_accept_from_pdu(pdu, self.request)
+                          if self._fsm.state == "Sta5" and self.request else None)
+            except RemoteProtocolError as exc:
+                return self._invalid_pdu(exc, now)
+            t = self._fire("Evt3", now)
+            if t.action.name == "AE-3" and accept is not None:
+                self.accept = accept
+                self.peer_max_pdu_length = _peer_max(accept)
+                self.accepted_contexts = {c.context_id: c for c in accept.presentation_contexts
+                                          if c.accepted}
+                self._events.append(accept)
+        elif kind is _pdu.AAssociateRJ:
+            t = self._fire("Evt4", now)
+            if t.action.name == "AE-4":
+                self._events.append(AssociateReject(pdu.result, pdu.source, pdu.reason))
+        elif kind is _pdu.AReleaseRQ:
+            t = self._fire("Evt12", now)
+            if t.indication == "A-RELEASE":  # AR-2, AR-8 (collision)
+                self._events.append(ReleaseRequest(collision=t.action.name == "AR-8"))
+        else:  # A-RELEASE-RP (the reader gives only the seven PDU types)
+            t = self._fire("Evt13", now)
+            if t.indication == "A-RELEASE-confirmation":  # AR-3, AR-10
+                self._events.append(ReleaseReply(collision=t.state != "Sta7"))
+        return self._protocol_abort(t, _pdu.AbortReason.UNEXPECTED_PDU)
+
+    def _received_request(self, pdu: Any, now: float | None) -> None:
+        if self._fsm.state != "Sta2":  # AA-8 / AA-7: a second A-ASSOCIATE-RQ
+            return self._protocol_abort(self._fire("Evt6", now), _pdu.AbortReason.UNEXPECTED_PDU)
+        try:
+            request = _request_from_pdu(pdu)
+        except RemoteProtocolError as exc:
+            return self._invalid_pdu(exc, now)
+        reject = self._provider_check(request)
+        if self._fire("Evt6", now, acceptable=reject is None).send == "A-ASSOCIATE-RJ":
+            assert reject is not None
+            self._outbox.append(_pdu.AAssociateRJ(reject.result, reject.source,
+                                                  reject.reason).encode())
+            return None
+        self.request = request
+        self.peer_max_pdu_length = _peer_max(request)
+        self._events.append(request)
+        return None
+
+    def _provider_check(self, request: AssociateRequest) -> AssociateReject | None:
+        rj, user = _pdu.RejectResult.REJECTED_PERMANENT, _pdu.RejectSource.SERVICE_USER
+        if not request.protocol_version & 1:
+            return AssociateReject(rj, _pdu.RejectSource.SERVICE_PROVIDER_ACSE,
+                                   _pdu.REJECT_ACSE_PROTOCOL_VERSION_NOT_SUPPORTED)
+        if request.application_context_name != APPLICATION_CONTEXT_NAME:
+            return AssociateReject(rj, user, _pdu.REJECT_USER_APPLICATION_CONTEXT_NOT_SUPPORTED)
+        if self.ae_title is not None and request.called_ae_title != self.ae_title:
+            return AssociateReject(rj, user, _pdu.REJECT_USER_CALLED_AE_NOT_RECOGNIZED)
+        return self.check_request(request) if self.check_request is not None else None
+
+    def _received_pdata(self, pdu: Any, now: float | None) -> None:
+        if self._fsm.state in ("Sta6", "Sta7"):
+            bad = [p.context_id for p in pdu.pdvs if p.context_id not in self.accepted_contexts]
+            if bad:
+                return self._invalid_pdu(MalformedPDUError(
+                    f"a PDV for presentation context {bad[0]}, not accepted"), now)
+        t = self._fire("Evt10", now)
+        if t.indication != "P-DATA":  # AA-1, AA-8, AA-6
+            return self._protocol_abort(t, _pdu.AbortReason.UNEXPECTED_PDU)
+        if not self.assemble:
+            self._events.append(PData(list(pdu.pdvs)))
+            return None
+        for pdv in pdu.pdvs:
+            try:
+                message = self._assembler.add(pdv)
+            except RemoteProtocolError as exc:
+                self._assembler.reset()
+                return self._invalid_pdu(exc, now)
+            if message is not None:
+                self._events.append(message)
+        return None
+
+    # -- sending ----------------------------------------------------------------------
+    def send(self, event: Any, now: float | None = None) -> bytes:
+        """Send a user event; returns the bytes to write to the transport.
+
+        Raises :class:`LocalProtocolError` (nothing changes) when the event is
+        not allowed in the current state or cannot be encoded."""
+        if isinstance(event, _dimse.DimseMessage):
+            self._check("Evt9")
+            if event.context_id not in self.accepted_contexts:
+                raise LocalProtocolError(f"presentation context {event.context_id} is not "
+                                         "accepted")
+            payloads = [(event.context_id, True, event.encode_command())]
+            if event.data is not None:
+                payloads.append((event.context_id, False, event.data))
+            data = _pdu.encode_pdata(payloads, self.peer_max_pdu_length)
+            self._fire("Evt9", now)  # DT-1 / AR-7, one P-DATA request per message
+            return data
+        if isinstance(event, AssociateRequest):
+            if self.role != REQUESTOR:
+                raise LocalProtocolError("only the requestor sends an A-ASSOCIATE request")
+            self._check("Evt1")
+            event = replace(event, max_pdu_length=self._max(event))
+            self._request_bytes = _pdu.AAssociateRQ(
+                event.called_ae_title, event.calling_ae_title,
+                [_pdu.PresentationContextRQItem(c.context_id, c.abstract_syntax,
+                                                list(c.transfer_syntaxes))
+                 for c in event.presentation_contexts],
+                _user_information(event), event.application_context_name,
+                event.protocol_version).encode()
+            self.request = event
+            self._fire("Evt1", now)  # AE-1: the caller opens the transport connection
+            return b""
+        if isinstance(event, AssociateAccept):
+            self._check("Evt7")
+            return self._send_accept(event, now)
+        if isinstance(event, AssociateReject):
+            self._check("Evt8")
+            data = _pdu.AAssociateRJ(event.result, event.source, event.reason).encode()
+            self._fire("Evt8", now)  # AE-8
+            return data
+        if isinstance(event, PData):
+            self._check("Evt9")
+            data = _pdu.PDataTF(list(event.pdvs)).encode()
+            if self.peer_max_pdu_length and len(data) - 6 > self.peer_max_pdu_length:
+                raise LocalProtocolError("P-DATA-TF PDU longer than the peer's maximum of "
+                                         f"{self.peer_max_pdu_length} bytes")
+            self._fire("Evt9", now)  # DT-1 / AR-7
+            return data
+        if isinstance(event, ReleaseRequest):
+            self._fire("Evt11", now)  # AR-1
+            return _pdu.AReleaseRQ().encode()
+        if isinstance(event, ReleaseReply):
+            self._fire("Evt14", now)  # AR-4 / AR-9
+            return _pdu.AReleaseRP().encode()
+        if isinstance(event, Abort):  # AA-1, or AA-2 before the transport is up
+            if self._fire("Evt15", now).send != "A-ABORT":
+                return b""
+            return _pdu.AAbort(_pdu.AbortSource.SERVICE_USER).encode()
+        raise LocalProtocolError(f"cannot send {type(event).__name__}")
+
+    @property
+    def transitions(self) -> list[Transition]:
+        """The last transitions of the state machine, oldest first."""
+        return list(self._fsm.history)
+
+    def _check(self, event: str) -> None:
+        if not self._fsm.allowed(event):
+            self._fsm.fire(event)  # raises LocalProtocolError, naming state and event
+
+    def _max(self, event: _AssociateBase) -> int:
+        return self.max_pdu_length if event.max_pdu_length is None else event.max_pdu_length
+
+    def _send_accept(self, event: AssociateAccept, now: float | None) -> bytes:
+        request = self.request
+        assert request is not None
+        answered = sorted(c.context_id for c in event.presentation_contexts)
+        if answered != sorted(c.context_id for c in request.presentation_contexts):
+            raise LocalProtocolError("an A-ASSOCIATE-AC answers each proposed presentation "
+                                     "context once")
+        contexts = []
+        for ctx in event.presentation_contexts:
+            proposed = request.context(ctx.context_id)
+            assert proposed is not None
+            if ctx.result is None or ctx.accepted and (
+                    len(ctx.transfer_syntaxes) != 1 or
+                    ctx.transfer_syntaxes[0] not in proposed.transfer_syntaxes):
+                raise LocalProtocolError(f"presentation context {ctx.context_id}: no result, or "
+                                         "not one of the proposed transfer syntaxes accepted")
+            contexts.append(replace(ctx, abstract_syntax=proposed.abstract_syntax))
+        event = replace(event, max_pdu_length=self._max(event), presentation_contexts=contexts)
+        data = _pdu.AAssociateAC(
+            request.called_ae_title, request.calling_ae_title,
+            [_pdu.PresentationContextACItem(c.context_id, int(c.result or 0),
+                                            (c.transfer_syntaxes or [None])[0])
+             for c in contexts],
+            _user_information(event), event.application_context_name,
+            event.protocol_version).encode()
+        self._fire("Evt7", now)  # AE-7
+        self.accept = event
+        self.accepted_contexts = {c.context_id: c for c in contexts if c.accepted}
+        return data
+
+    def __repr__(self) -> str:
+        return f"<Association {self.role} {self.state}>"
