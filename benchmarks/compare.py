@@ -60,7 +60,7 @@ import numpy as np
 import pydicom
 
 import fastdicom
-from benchmarks import datasets, walkers
+from benchmarks import bench_ingest, datasets, walkers, writers
 from benchmarks.corpus import DEFAULT_DIR, KINDS, ensure_corpus, header_length, load_bytes
 
 QUICK_DIR = Path(__file__).resolve().parent / "corpus_quick"
@@ -120,6 +120,23 @@ WORKLOADS: list[Workload] = [
              target=datasets.WALK_TARGET_PYDICOM, check=datasets.check_walk,
              note="dcmread(bytes) (Pixel Data read too), every element .value at every "
                   "depth, file meta excluded on both sides"),
+    Workload("write-ct: dcmread+edit+dcmwrite", writers.fastdicom_write_ct, writers.pydicom_write_ct,
+             kinds=("ct",), nbytes=len, target=writers.WRITE_TARGET_PYDICOM, check=writers.check_write_ct,
+             note="dcmread(bytes), PatientName changed, dcmwrite to a BytesIO; same bytes from both"),
+    Workload("write-ct: dcmwrite only", writers.fastdicom_write_only_ct, writers.pydicom_write_only_ct,
+             kinds=("ct",), nbytes=len, target=writers.WRITE_TARGET_PYDICOM,
+             note="dcmwrite to a BytesIO of datasets read and edited beforehand (cached)"),
+    Workload("convert-mr: explicit LE -> implicit LE", writers.fastdicom_convert_to_implicit,
+             writers.pydicom_convert_to_implicit, kinds=MR_KINDS, check=writers.check_convert_mr,
+             note="dcmread, file meta TransferSyntaxUID changed, dcmwrite; same bytes from both"),
+    Workload("convert-mr: explicit LE -> explicit BE", writers.fastdicom_convert_to_big,
+             writers.pydicom_convert_to_big, kinds=MR_KINDS,
+             note="same to big endian; pydicom leaves Pixel Data/OB-OW values unswapped"),
+    Workload("index: scan -> Arrow table (43 default tags)", bench_ingest.fastdicom_index_file,
+             bench_ingest.pydicom_index_file, kinds=("ct",), inputs="path",
+             target=bench_ingest.INDEX_TARGET_PYDICOM, check=bench_ingest.check_index,
+             note="fastdicom.ingest.scan(files, workers=1) vs a pydicom dcmread(stop_before_pixels=True) "
+                  "loop building the same table (same types); one table per 400 files"),
 ]
 
 

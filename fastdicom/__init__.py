@@ -7,25 +7,25 @@ from fastdicom.reader import dcmread
 from fastdicom.tag import Tag
 from fastdicom.uid import UID
 from fastdicom.valuerep import DSfloat, IS, MultiValue, PersonName
-
-
-def dcmwrite(fp, dataset, enforce_file_format=False, **kwargs):  # noqa: ANN001
-    """Write ``dataset`` to ``fp`` (see :func:`fastdicom.writer.dcmwrite`)."""
-    from fastdicom.writer import dcmwrite as _dcmwrite
-
-    return _dcmwrite(fp, dataset, enforce_file_format=enforce_file_format, **kwargs)
-
-
-def from_pydicom(ds):  # noqa: ANN001
-    """A fastdicom Dataset equal to the ``pydicom.Dataset`` ``ds``."""
-    from fastdicom.bridge import from_pydicom as _from_pydicom
-
-    return _from_pydicom(ds)
+from fastdicom.bridge import from_pydicom
+from fastdicom.uid import generate_uid
+from fastdicom.writer import dcmwrite
 
 __version__ = "0.1.0"
 
+_LAZY = {"scan": "fastdicom.ingest", "scan_batches": "fastdicom.ingest"}  # need pyarrow
+
+
+def __getattr__(name: str):  # re-exports that import optional dependencies on use
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fastdicom' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 __all__ = [
-    "dcmread", "dcmwrite", "from_pydicom", "tokenize", "Tokens", "Dataset", "FileDataset", "DataElement", "Sequence",
+    "dcmread", "dcmwrite", "from_pydicom", "generate_uid", "scan", "scan_batches", "tokenize", "Tokens", "Dataset", "FileDataset", "DataElement", "Sequence",
     "PrivateBlock", "Tag", "UID", "DSfloat", "IS", "MultiValue", "PersonName", "DicomError",
     "InvalidDicomError", "__version__",
 ]

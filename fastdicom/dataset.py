@@ -9,6 +9,7 @@ elements (the untouched ones still decode lazily from the buffer).
 from __future__ import annotations
 
 import copy as _copy
+import struct
 from typing import Any, Callable, Iterator
 
 from fastdicom import _core, datadict
@@ -622,12 +623,15 @@ def _decode_sequence(elem: DataElement, owner: Dataset | None) -> Sequence:
     elif flags & _F_SEQ:
         orphan = Dataset._view(tok, tok.parent(index))
         items = orphan._sequence_items(elem)
-    else:  # a sequence only the dictionary knows of: read its bytes as one
-        sub = _core.tokenize(tok.value(index), implicit_vr=bool(flags & _F_IMPLICIT),
-                             little_endian=elem._little_endian)
+    else:  # a sequence only the dictionary knows of: read its value as one, by
+        # tokenizing it behind a sequence header of its own
+        raw = bytes(tok.value(index))
+        little = elem._little_endian
+        header = struct.pack("<HHL" if little else ">HHL", 0x0008, 0x1115, len(raw))
+        sub = _core.tokenize(header + raw, implicit_vr=True, little_endian=little, detect_vr=True)
         sub.root_encodings = _core.encodings_at(tok, tok.parent(index))
         parent = owner if owner is not None else Dataset._view(tok, tok.parent(index))
-        items = [Dataset._item(sub, int(i), parent) for i in sub.children(-1)]
+        items = [Dataset._item(sub, int(i), parent) for i in sub.children(0)]
     seq = Sequence(items)
     seq.is_undefined_length = elem.is_undefined_length
     return seq

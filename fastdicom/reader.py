@@ -15,6 +15,7 @@ import zlib
 from typing import Any, BinaryIO, Iterable, Union
 
 from fastdicom import uid as _uid
+from fastdicom._preamble import preamble_is_executable
 from fastdicom._core import STOP_NONE as _STOP_NONE
 from fastdicom._core import tokenize
 from fastdicom.dataset import FileDataset
@@ -102,7 +103,7 @@ def _inflate(data: memoryview, limit: int) -> bytes:
     chunk = 1 << 20
     try:
         pending = bytes(data)
-        while pending:
+        while pending and not d.eof:
             part = d.decompress(pending, chunk)
             total += len(part)
             if total > limit:
@@ -173,6 +174,9 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
     if _has_dicm(buf):
         preamble = bytes(buf[:128])
         pos = 132
+        if preamble_is_executable(preamble):
+            warnings.warn(f"the preamble looks like an executable (it starts with {preamble[:4]!r})",
+                          UserWarning, stacklevel=3)
     elif not force:
         raise NotDicomError(
             "File is missing DICOM File Meta Information header or the 'DICM' prefix "

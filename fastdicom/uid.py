@@ -260,3 +260,41 @@ def __getattr__(name: str) -> Any:
     value = UID(uid)
     globals()[name] = value
     return value
+
+
+# ---------------------------------------------------------------- generated UIDs
+# fastdicom's root: a 2.25 (UUID-derived, PS3.5 B.2) arc made once from uuid4
+# 6116ba67-5bee-41b9-a2d3-089068b2fcb8 and hard-coded. generate_uid() appends
+# digits only, so the dotted sub-arcs below (".0.x") never collide with it.
+FASTDICOM_ROOT_UID = "2.25.129053126839162794676435036121498582200."
+#: Implementation Class UID (0002,0012) of the files fastdicom writes.
+FASTDICOM_IMPLEMENTATION_UID = UID(FASTDICOM_ROOT_UID + "0.1")
+_MAX_PREFIX_LENGTH = 54
+
+
+def generate_uid(prefix: str | None = FASTDICOM_ROOT_UID,
+                 entropy_srcs: "list[str] | None" = None) -> UID:
+    """A new UID of at most 64 characters starting with ``prefix`` (as
+    ``pydicom.uid.generate_uid``).
+
+    ``prefix=None`` gives the UUID-derived form ``2.25.<uuid4 as an integer>``.
+    Otherwise ``prefix`` (a valid UID root ending in ``.``, at most 54
+    characters) is followed by a random number filling the 64 characters, or,
+    with ``entropy_srcs``, by the SHA-512 of the joined strings as an integer
+    (deterministic: the same sources give the same UID).
+    """
+    import hashlib
+    import secrets
+    import uuid
+
+    if prefix is None:
+        return UID(f"2.25.{uuid.uuid4().int}")
+    if len(prefix) > _MAX_PREFIX_LENGTH:
+        raise ValueError(f"The 'prefix' should be no more than {_MAX_PREFIX_LENGTH} characters long")
+    if _VALID_PREFIX.match(prefix) is None:
+        raise ValueError("The 'prefix' is not valid for use with a UID, see Part 5, Section "
+                         "9.1 of the DICOM Standard")
+    if entropy_srcs is None:
+        return UID(f"{prefix}{secrets.randbelow(10 ** (64 - len(prefix)))}"[:64])
+    digest = hashlib.sha512("".join(entropy_srcs).encode("utf-8")).hexdigest()
+    return UID(f"{prefix}{int(digest, 16)}"[:64])
