@@ -15,8 +15,8 @@ uint16_t fd_dict_vr(uint32_t tag)
         else
             hi = mid;
     }
-    if (elem == 0)
-        return FD_VR('U', 'L');
+    if (elem == 0) /* group length; a private group's is not in the dictionary */
+        return (group & 1u) ? 0 : FD_VR('U', 'L');
     if ((group & 1u) && elem >= 0x0010u && elem <= 0x00FFu)
         return FD_VR('L', 'O');
     if (group & 1u)

@@ -266,4 +266,5 @@ def test_dictionary_vr_table():
     assert _core.dictionary_vr(0x60120010) == "US"  # repeating group 60xx
     assert _core.dictionary_vr(0x00091010) == ""
     assert _core.dictionary_vr(0x00190010) == "LO"  # private creator
-    assert _core.dictionary_vr(0x00290000) == "UL"  # group length
+    assert _core.dictionary_vr(0x00280000) == "UL"  # group length
+    assert _core.dictionary_vr(0x00290000) == ""  # a private group's length: unknown (UN)

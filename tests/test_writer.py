@@ -333,10 +333,6 @@ def test_convert_corpus(path, ts):
 READER_LIMITS = {
     ("JPEG2000_UNC.dcm", IMPLICIT): "implicit VR private tag (0009,1040): our private "
     "dictionary says LO, pydicom's PN",
-    ("chrJapMulti.dcm", IMPLICIT): "implicit VR private group length (0019,0000): UL "
-    "for us, UN for pydicom",
-    ("chrJapMultiExplicitIR6.dcm", IMPLICIT): "same as chrJapMulti.dcm",
-    ("chrKoreanMulti.dcm", IMPLICIT): "same as chrJapMulti.dcm",
 }
 
 
