@@ -248,6 +248,9 @@ class _Writer:
             if self.tmp is not None:
                 self.fh.close()
                 if ok:
+                    umask = os.umask(0)
+                    os.umask(umask)
+                    os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp made it 0600
                     os.replace(self.tmp, self.path)
                 else:
                     try:
