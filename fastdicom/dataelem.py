@@ -8,7 +8,6 @@ import functools as _functools
 
 from fastdicom import config as _config
 from fastdicom import datadict
-from fastdicom._core import UNSET as _UNSET
 from fastdicom._core import ElementBase
 from fastdicom.tag import Tag
 from fastdicom.uid import UID as _UID

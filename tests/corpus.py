@@ -40,3 +40,25 @@ def corpus_id(path: str) -> str:
 
 
 CORPUS = corpus_files()
+
+
+def transfer_syntax_of(path: str) -> str | None:
+    """The Transfer Syntax UID pydicom reads from ``path``'s file meta ('' when
+    it has none), or None when pydicom cannot read the file."""
+    import warnings
+
+    import pydicom
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except Exception:
+        return None
+    meta = getattr(ds, "file_meta", None)
+    return str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+
+
+def files_with_transfer_syntax(accept) -> list[str]:
+    """Corpus files whose transfer syntax satisfies ``accept(uid)``."""
+    return [p for p in CORPUS if (ts := transfer_syntax_of(p)) is not None and accept(ts)]

@@ -28,7 +28,7 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate, generate_frames
 
-from corpus import CORPUS, corpus_id
+from corpus import corpus_id, files_with_transfer_syntax
 import fastdicom
 from fastdicom.errors import InvalidDicomError
 from fastdicom.pixels import codecs
@@ -38,23 +38,7 @@ from fastdicom.pixels.codecs import CodecError, CodecUnavailableError
 LOSSY_JPEG = {codecs.JPEG_BASELINE, codecs.JPEG_EXTENDED}
 
 
-def _codec_files():
-    out = []
-    for path in CORPUS:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
-        meta = getattr(ds, "file_meta", None)
-        ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
-        if ts in codecs.CODEC_SYNTAXES:
-            out.append(path)
-    return out
-
-
-CODEC_FILES = _codec_files()
+CODEC_FILES = files_with_transfer_syntax(lambda ts: ts in codecs.CODEC_SYNTAXES)
 
 
 def _frames(ds, info):

@@ -24,7 +24,7 @@ from pydicom.encaps import generate_frames
 from pydicom.pixels.decoders.rle import _rle_decode_frame as pydicom_rle_decode
 from pydicom.pixels.encoders import RLELosslessEncoder
 
-from corpus import CORPUS, corpus_id
+from corpus import corpus_id, files_with_transfer_syntax
 from fastdicom import _core
 from fastdicom.errors import InvalidDicomError
 from fastdicom.pixels import codecs
@@ -34,22 +34,7 @@ from fastdicom.pixels.codecs import RLEError, rle_decode_frame
 RLE = "1.2.840.10008.1.2.5"
 
 
-def _rle_files():
-    out = []
-    for path in CORPUS:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception:
-            continue
-        meta = getattr(ds, "file_meta", None)
-        if meta is not None and str(meta.get("TransferSyntaxUID", "")) == RLE:
-            out.append(path)
-    return out
-
-
-RLE_FILES = _rle_files()
+RLE_FILES = files_with_transfer_syntax(lambda ts: ts == RLE)
 
 
 def test_corpus_has_rle_files():
