@@ -226,7 +226,7 @@ def test_private_well_known_creators(creator, capsys):
             assert dd.private_dictionary_VM(tag, creator)
             assert isinstance(dd.private_dictionary_description(tag, creator), str)
     _report(f"{creator}: VR disagreements", diffs)
-    assert n and agree >= 0.97 * n
+    assert n and agree >= 0.99 * n
 
 
 def test_private_examples():
@@ -234,7 +234,9 @@ def test_private_examples():
     assert dd.private_dictionary_VR(0x00291120, "SIEMENS CSA HEADER") == "OB"  # any block
     assert dd.private_dictionary_VR((0x0019, 0x10BB), "GEMS_ACQU_01") == pdd.private_dictionary_VR(
         0x001910BB, "GEMS_ACQU_01")
-    assert dd.private_dictionary_VR(0x60211001, "DLX_LKUP_01") == "US"  # ggxx group range (DCMTK)
+    # ggxx group range; GDCM (pydicom's source) says LT where DCMTK says US: GDCM wins
+    assert dd.private_dictionary_VR(0x60211001, "DLX_LKUP_01") == "LT"
+    assert dd.private_dictionary_VR(0x00091040, "GEMS_GENIE_1") == "PN"  # DCMTK: LO
     with pytest.raises(KeyError):
         dd.get_private_entry(0x00291010, "NO SUCH CREATOR")
     with pytest.raises(KeyError):
@@ -255,7 +257,8 @@ def test_private_overall_agreement():
     print(f"\nprivate: {n} pydicom entries, {agree} same VR, {missing} unknown to us")
     assert set(PYDICOM_PRIVATE) <= set(PRIVATE_DICTIONARIES)
     assert missing <= 0.01 * n
-    assert agree >= 0.95 * n  # the rest: DCMTK (first) and GDCM (pydicom's source) disagree
+    # GDCM (pydicom's source) comes first; the rest are entries a newer GDCM marks UN
+    assert agree >= 0.99 * n
 
 
 def test_add_entries():

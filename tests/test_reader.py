@@ -155,3 +155,19 @@ def test_corpus_file_reads_like_pydicom(name):
         ours = fastdicom.dcmread(path, force=True)
     assert [int(t) for t in ours.keys()] == [int(t) for t in theirs.keys()]
     assert os.path.samefile(ours.filename, path)
+
+
+@pytest.mark.parametrize("size", [0xFFFE, 0xFFFF, 0x10000])
+def test_explicit_un_of_a_known_tag_is_replaced_unless_too_long(size):
+    """An explicit UN of a public tag takes the dictionary VR when its value
+    would fit a 16-bit length; a longer one stays UN (pydicom's rule)."""
+    value = b"A" * size
+    data = file_bytes("1.2.840.10008.1.2.1",
+                      elem(0x00081030, "UN", value) +  # Study Description, LO
+                      elem(0x00091010, "UN", b"XYZ "))  # private, no creator: stays UN
+    ours = fastdicom.dcmread(data)
+    theirs = pydicom.dcmread(io.BytesIO(data))
+    for tag in (0x00081030, 0x00091010):
+        assert ours[tag].VR == theirs[tag].VR
+    assert ours[0x00081030].VR == ("UN" if size >= 0xFFFF else "LO")
+    assert ours[0x00081030].value == theirs[0x00081030].value

@@ -327,22 +327,11 @@ def test_convert_corpus(path, ts):
                                 bool(ours.is_little_endian), source_implicit, corpus_id(path))
 
 
-# Files whose conversion to implicit VR fastdicom reads differently from pydicom:
-# dataset-layer limitations (reported), not writer faults; pydicom reads the
-# written files as it read the originals (test_convert_corpus).
-READER_LIMITS = {
-    ("JPEG2000_UNC.dcm", IMPLICIT): "implicit VR private tag (0009,1040): our private "
-    "dictionary says LO, pydicom's PN",
-}
-
-
 def _readback_params():
     out = []
     for path in READABLE:
         for ts in SYNTAXES:
-            reason = READER_LIMITS.get((os.path.basename(path), ts))
-            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-            out.append(pytest.param(path, ts, id=f"{corpus_id(path)}-{ts}", marks=marks))
+            out.append(pytest.param(path, ts, id=f"{corpus_id(path)}-{ts}"))
     return out
 
 

@@ -286,10 +286,21 @@ def build_private_dictionaries(standard):
     """{creator: {key: (VR, VM, name, retired)}}; key is 'ggggxxee' (any block),
     'ggggeeee' (exact) or 'ggxxxxee' (a range of groups), as the sources give it.
 
-    DCMTK first; GDCM adds the entries DCMTK lacks and, for DCMTK's entries,
-    the readable name (DCMTK has keywords only) and the VR and VM where DCMTK
+    GDCM first: it is also the source of pydicom's private dictionary, and
+    for implicit VR files the dictionary decides the VR, so where the two
+    sources disagree (about 300 entries) we read private values as pydicom
+    does. DCMTK adds the entries GDCM lacks, and the VR and VM where GDCM
     says UN (VR unknown)."""
     out = {}
+    root = ET.parse(os.path.join(standard, "gdcm-private", "privatedicts.xml")).getroot()
+    for e in root.iter("entry"):
+        creator = e.get("owner").strip()
+        key = _private_key(e.get("group"), e.get("element"))
+        name = (e.get("name") or "").strip()
+        vr = GDCM_VRS.get(e.get("vr") or "UN", e.get("vr"))
+        # GDCM marks entries it cannot name with "?"
+        entry = [vr, e.get("vm") or "1", name if name and name != "?" else "", ""]
+        out.setdefault(creator, {}).setdefault(key, entry)
     with open(os.path.join(standard, "dcmtk-2026b", "private.dic"), encoding="utf-8") as f:
         for line in f:
             if not line.strip() or line.startswith("#"):
@@ -302,31 +313,26 @@ def build_private_dictionaries(standard):
             if m["g2"]:
                 group = _range_key(int(m["g"], 16), int(m["g2"], 16))
             element = m["e"] if len(m["e"]) == 4 else "xx" + m["e"]
-            entry = [PSEUDO_VRS.get(vr, vr), vm, name_from_keyword(keyword), ""]
-            out.setdefault(m["c"].strip(), {}).setdefault(_private_key(group, element), entry)
-    root = ET.parse(os.path.join(standard, "gdcm-private", "privatedicts.xml")).getroot()
-    for e in root.iter("entry"):
-        creator = e.get("owner").strip()
-        key = _private_key(e.get("group"), e.get("element"))
-        name = (e.get("name") or "").strip()
-        vr = GDCM_VRS.get(e.get("vr") or "UN", e.get("vr"))
-        vm = e.get("vm") or "1"
-        d = out.setdefault(creator, {})
-        if key in d:
-            if d[key][0] == "UN" and vr != "UN":  # DCMTK's UN means "VR unknown"
+            vr = PSEUDO_VRS.get(vr, vr)
+            d = out.setdefault(m["c"].strip(), {})
+            key = _private_key(group, element)
+            if key not in d:
+                d[key] = [vr, vm, name_from_keyword(keyword), ""]
+                continue
+            if d[key][0] == "UN" and vr != "UN":  # GDCM's UN means "VR unknown"
                 d[key][:2] = [vr, vm]
-            if name and name != "?":
-                d[key][2] = name
-        else:
-            # GDCM marks entries it cannot name with "?"
-            d[key] = [vr, vm, name if name and name != "?" else "Unknown", ""]
+            if not d[key][2]:
+                d[key][2] = name_from_keyword(keyword)
+    for d in out.values():
+        for entry in d.values():
+            entry[2] = entry[2] or "Unknown"
     return {c: {k: tuple(v) for k, v in d.items()} for c, d in out.items()}
 
 
 def gen_py_private(private, out_path):
     lines = [
         HEADER.format(sources="DCMTK's private.dic (2026b) and GDCM's "
-                      "privatedicts.xml\n(DCMTK first, GDCM fills the gaps)"),
+                      "privatedicts.xml\n(GDCM first, as pydicom; DCMTK fills the gaps)"),
         "# {private creator: {key: (VR, VM, name, retired)}}. Keys: 'ggggxxee' for element",
         "# ee of any block, 'ggggeeee' for one exact element, 'ggxxxxee' for a range of groups.",
         "",

@@ -326,7 +326,9 @@ cdef class DatasetBase:
             vr = "SQ"
         else:
             vr = _vr_str(r.vr)
-            if (r.flags & FD_F_VR_UNKNOWN) or vr in _PSEUDO_VRS:
+            if (r.flags & FD_F_VR_UNKNOWN) or (vr in _PSEUDO_VRS and not (
+                    # an explicit UN too long for a 16-bit length stays UN (pydicom)
+                    vr == "UN" and r.value_length >= 0xFFFF and not (t >> 16) & 1)):
                 vr = self._resolve_vr(tag, vr, r.flags)
         e = ElementBase.__new__(_Element)
         e.tag = tag
