@@ -34,13 +34,21 @@ Rows (see :data:`WORKLOADS`): ``walk: ...`` tokenizer rows on every kind
 attributes; ``mr-walk ...`` parse an Enhanced MR file from bytes and convert
 every element value at every depth (benchmarks/datasets.py).
 
+``pixels: ...`` decode pixel data from a path (benchmarks/pixels.py, which also
+makes the pixel corpus under ``<corpus>/pixels`` from the CT slices when a
+pixel row is selected): native CT, RLE, JPEG baseline, JPEG-LS and JPEG 2000
+slices, multi-frame encapsulated files, and random access to one frame of a
+1000-frame file (per access; memory is reported below the table). For pixel
+rows the MB/s and KB columns count decoded bytes, not header bytes.
+
 ``--only TEXT`` keeps the (workload, kind) rows whose workload name or kind
 contains TEXT (repeatable: a row is kept if any TEXT matches).
 
-To add workloads (pixel decoding, ...), append a :class:`Workload` to
+To add workloads, append a :class:`Workload` to
 :data:`WORKLOADS`: two per-file callables (optionally a dicomsdl one, targets,
 a check) and, if the relevant byte count is not the header, an ``nbytes``
-function.
+function (called with the row's inputs); a ``report`` function adds lines
+below the table.
 """
 from __future__ import annotations
 
@@ -60,12 +68,17 @@ import numpy as np
 import pydicom
 
 import fastdicom
-from benchmarks import bench_ingest, datasets, walkers, writers
+from benchmarks import bench_ingest, datasets, pixels, walkers, writers
 from benchmarks.corpus import DEFAULT_DIR, KINDS, ensure_corpus, header_length, load_bytes
 
 QUICK_DIR = Path(__file__).resolve().parent / "corpus_quick"
 FileFn = Callable[[object], object]  # per-file: bytes, or a str path (inputs="path")
 MR_KINDS = tuple(k for k in KINDS if k.startswith("mr"))
+
+
+def header_bytes(src) -> int:
+    """Header length (bytes up to Pixel Data) of a file's bytes or path."""
+    return header_length(src if isinstance(src, (bytes, bytearray)) else Path(src).read_bytes())
 
 
 @dataclass(frozen=True)
@@ -77,19 +90,23 @@ class Workload:
     dicomsdl function (None: no dicomsdl column). ``target`` / ``sdl_target``:
     ratio (pydicom resp. dicomsdl time / fastdicom time) to reach. ``check``:
     called once with the kind's inputs before timing; raises on disagreement.
+    ``nbytes``: bytes counted for MB/s, from one input (the default, the
+    header length, also takes a path). ``report``: called with the kind's
+    inputs after timing, returns extra lines for the output.
     """
 
     name: str
     fast: FileFn
     ref: FileFn
     kinds: tuple[str, ...] = KINDS
-    nbytes: Callable[[bytes], int] = header_length  # bytes counted for MB/s
+    nbytes: Callable[[object], int] = header_bytes
     note: str = ""
     inputs: str = "bytes"
     sdl: FileFn | None = None
     target: float | None = None
     sdl_target: float | None = None
     check: Callable[[list], object] | None = None
+    report: Callable[[list], list[str]] | None = None
 
 
 WORKLOADS: list[Workload] = [
@@ -137,6 +154,77 @@ WORKLOADS: list[Workload] = [
              target=bench_ingest.INDEX_TARGET_PYDICOM, check=bench_ingest.check_index,
              note="fastdicom.ingest.scan(files, workers=1) vs a pydicom dcmread(stop_before_pixels=True) "
                   "loop building the same table (same types); one table per 400 files"),
+    # -- pixel data (issue "Pixel data"); functions and corpus in benchmarks/pixels.py
+    Workload("pixels: native CT pixel_array", pixels.fastdicom_pixels, pixels.pydicom_pixels,
+             kinds=("ct",), inputs="path", sdl=pixels.dicomsdl_pixels, nbytes=pixels.decoded_nbytes,
+             target=pixels.NATIVE_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels,
+                                     pixels.dicomsdl_pixels),
+             note="dcmread(path).pixel_array (int16, 12 bits stored, sign-extended); dicomsdl "
+                  "open(path).pixelData(storedvalue=True)"),
+    Workload("pixels: RLE CT pixel_array", pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
+             kinds=("ct_rle",), inputs="path", sdl=pixels.dicomsdl_pixels,
+             nbytes=pixels.decoded_nbytes, target=pixels.RLE_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
+                                     pixels.dicomsdl_pixels),
+             note="fastdicom's C RLE decoder vs pydicom with pylibjpeg-rle"),
+    Workload("pixels: JPEG baseline (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpeg",), inputs="path",
+             sdl=pixels.dicomsdl_pixels, nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
+                                     pixels.dicomsdl_pixels, atol=2),
+             note="different libraries: libjpeg-turbo (fastdicom, dicomsdl: equal arrays) vs "
+                  "pylibjpeg-libjpeg (pydicom), lossy: checked within 2 grey levels"),
+    Workload("pixels: JPEG baseline, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpeg",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
+                                     pixels.pydicom_pixels_pylibjpeg),
+             note="both decode with pylibjpeg-libjpeg (fastdicom plugin='pylibjpeg')"),
+    Workload("pixels: JPEG-LS (imagecodecs | pyjpegls)", pixels.fastdicom_pixels,
+             pixels.pydicom_pixels_pyjpegls, kinds=("ct_jpegls",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pyjpegls),
+             note="both CharLS (through imagecodecs resp. pyjpegls); dicomsdl left out: it "
+                  "returns the signed 12-bit samples without sign extension"),
+    Workload("pixels: JPEG-LS, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpegls",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
+                                     pixels.pydicom_pixels_pylibjpeg),
+             note="both decode with pylibjpeg-libjpeg"),
+    Workload("pixels: JPEG 2000 (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_j2k",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg),
+             note="both OpenJPEG (through imagecodecs resp. pylibjpeg-openjpeg)"),
+    Workload("pixels: JPEG 2000, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_j2k",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
+                                     pixels.pydicom_pixels_pylibjpeg),
+             note="both decode with pylibjpeg-openjpeg"),
+    Workload("pixels: multi-frame JPEG-LS (imagecodecs | pyjpegls)", pixels.fastdicom_pixels,
+             pixels.pydicom_pixels_pyjpegls, kinds=("mf_jpegls",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pyjpegls),
+             note="one file of 120 frames; fastdicom decodes frames in threads (one per CPU)"),
+    Workload("pixels: multi-frame JPEG 2000 (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
+             pixels.pydicom_pixels_pylibjpeg, kinds=("mf_j2k",), inputs="path",
+             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
+             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg),
+             note="one file of 120 frames; fastdicom decodes frames in threads (one per CPU)"),
+    Workload("pixels: random frame, native", pixels.fastdicom_random_frame,
+             pixels.pydicom_random_frame, kinds=("ra_native",), inputs="path",
+             sdl=pixels.dicomsdl_random_frame, nbytes=pixels.frame_nbytes,
+             check=pixels.check_random_frame, report=pixels.report_random_access,
+             note="per access: open the 1000-frame file, decode frame i (a fixed random walk); "
+                  "pydicom.pixels.pixel_array(path, index=i); dicomsdl pixelData(index=i)"),
+    Workload("pixels: random frame, JPEG-LS", pixels.fastdicom_random_frame,
+             pixels.pydicom_random_frame, kinds=("ra_jpegls",), inputs="path",
+             nbytes=pixels.frame_nbytes, check=pixels.check_random_frame,
+             report=pixels.report_random_access,
+             note="the same on a 1000-frame JPEG-LS file with a Basic Offset Table"),
 ]
 
 
@@ -208,16 +296,21 @@ def keep_row(only, w: Workload, kind: str) -> bool:
 
 
 def run(workloads: list[Workload], corpus: dict[str, list[Path]], repeats: int,
-        min_time: float, log=print, only=()) -> tuple[list[dict], dict]:
-    """Time every (workload, kind) row kept by ``only``; return (rows, raw samples)."""
-    rows, raw = [], {}
-    for kind in KINDS:
+        min_time: float, log=print, only=()) -> tuple[list[dict], dict, list[str]]:
+    """Time every (workload, kind) row kept by ``only``; return (rows, raw samples,
+    report lines)."""
+    rows, raw, reports = [], {}, []
+    for kind, kind_paths in corpus.items():
         active = [w for w in workloads if kind in w.kinds and keep_row(only, w, kind)]
-        if not active or not corpus.get(kind):
+        if not active or not kind_paths:
             continue
-        files = load_bytes(corpus[kind])  # also warms the page cache for path rows
-        paths = [str(p) for p in corpus[kind]]
-        check_kind(kind, files)
+        paths = [str(p) for p in kind_paths]
+        if any(w.inputs == "bytes" for w in active):
+            files = load_bytes(kind_paths)  # also warms the page cache for path rows
+            check_kind(kind, files)
+        else:  # path rows only (e.g. a 500 MB file): warm the page cache, keep nothing
+            files = paths
+            warm_page_cache(paths)
         for w in active:
             if w.check is not None:
                 w.check(paths if w.inputs == "path" else files)
@@ -237,7 +330,7 @@ def run(workloads: list[Workload], corpus: dict[str, list[Path]], repeats: int,
         for w in active:
             fast, ref = timings[w.fast], timings[w.ref]
             sdl = timings[w.sdl] if w.sdl is not None else None
-            nbytes = float(np.mean([w.nbytes(d) for d in files]))
+            nbytes = float(np.mean([w.nbytes(d) for d in (paths if w.inputs == "path" else files)]))
             ratio = ref.median / fast.median
             row = {
                 "workload": w.name, "kind": kind, "files": len(files), "inputs": w.inputs,
@@ -260,7 +353,17 @@ def run(workloads: list[Workload], corpus: dict[str, list[Path]], repeats: int,
                 if w.sdl_target is not None:
                     row["dicomsdl_target_met"] = sdl_ratio >= w.sdl_target
             rows.append(row)
-    return rows, raw
+            if w.report is not None:
+                reports += [f"{w.name}: {line}" for line in w.report(paths)]
+    return rows, raw, reports
+
+
+def warm_page_cache(paths: list[str], chunk: int = 1 << 24) -> None:
+    """Read the files once (in chunks, nothing kept) so the OS caches them."""
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            while f.read(chunk):
+                pass
 
 
 def fmt_time(seconds: float) -> str:
@@ -283,7 +386,7 @@ def format_table(rows: list[dict]) -> str:
               f"{'pydicom/file':>13s} {'ratio':>8s} {'target':>11s}")
     if sdl:
         header += f" {'dicomsdl/file':>13s} {'ratio':>8s} {'target':>11s}"
-    header += f" {'fd MB/s':>8s} {'hdr KB':>7s}"
+    header += f" {'fd MB/s':>8s} {'KB':>7s}"
     lines = [header, "-" * len(header)]
     for r in rows:
         line = (f"{r['workload']:{wname}s} {r['kind']:12s} {r['files']:5d} "
@@ -326,7 +429,7 @@ def environment() -> dict:
         "fastdicom": fastdicom.__version__, "pydicom": pydicom.__version__,
         "dicomsdl": getattr(datasets.dicomsdl, "__version__", "installed")
         if datasets.dicomsdl is not None else None,
-        "numpy": np.__version__,
+        "numpy": np.__version__, "codecs": pixels.codec_versions(),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -366,9 +469,12 @@ def main(argv=None) -> int:
     if not workloads:
         names = ", ".join(sorted({w.name for w in WORKLOADS}))
         raise SystemExit(f"--only {args.only} matches no row; workloads: {names}; "
-                         f"kinds: {', '.join(KINDS)}")
+                         f"kinds: {', '.join(KINDS + pixels.PIXEL_KINDS)}")
+    if any(keep_row(args.only, w, k) for w in workloads for k in w.kinds if k in pixels.PIXEL_KINDS):
+        corpus.update(pixels.ensure_pixel_corpus(corpus_dir, corpus["ct"], quick=quick,
+                                                 verbose=True))
     env = environment()
-    rows, raw = run(workloads, corpus, repeats, min_time, only=args.only)
+    rows, raw, reports = run(workloads, corpus, repeats, min_time, only=args.only)
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     sdl_name = f" / dicomsdl {env['dicomsdl']}" if env["dicomsdl"] else " (dicomsdl not installed)"
@@ -380,17 +486,20 @@ def main(argv=None) -> int:
               f"after {_fmt_load(load_after)}")
     print(format_table(rows))
     print("ratio = pydicom (or dicomsdl) / fastdicom per-file median; target = ratio to reach; "
-          "fd MB/s = header bytes (file start to Pixel Data) / fastdicom time")
+          "fd MB/s = header bytes (file start to Pixel Data) / fastdicom time, decoded bytes "
+          "for pixel rows (KB: the bytes counted, per file)")
     for w in workloads:
         if w.note and any(r["workload"] == w.name for r in rows):
             print(f"  {w.name}: {w.note}")
     for line in headline(rows):
         print(line)
+    for line in reports:
+        print(line)
     if args.json:
         payload = {"environment": env,
                    "settings": {"corpus": str(corpus_dir), "ct": n_ct, "mr": n_mr,
                                 "repeats": repeats, "min_time": min_time, "quick": quick},
-                   "loadavg_after": load_after, "rows": rows, "raw": raw}
+                   "loadavg_after": load_after, "rows": rows, "reports": reports, "raw": raw}
         Path(args.json).write_text(json.dumps(payload, indent=1) + "\n")
         print(f"# wrote {args.json}", file=sys.stderr)
     return 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from fastdicom import datadict
 from fastdicom.dataset import Dataset
@@ -286,6 +286,10 @@ class DimseMessage:
     context_id: int
     command: Dataset
     data: bytes | None = None
+    #: A received data set streamed to a sink (see :class:`MessageAssembler`) instead of
+    #: ``data``; ``stream_error`` is the exception its ``write`` raised, if any.
+    stream: Any = None
+    stream_error: BaseException | None = None
 
     @property
     def command_field(self) -> int:
@@ -319,7 +323,7 @@ class DimseMessage:
 
     @property
     def has_dataset(self) -> bool:
-        return self.data is not None
+        return self.data is not None or self.stream is not None
 
     def encode_command(self) -> bytes:
         """The encoded command set, Command Data Set Type set from ``data``."""
@@ -426,10 +430,22 @@ class MessageAssembler:
     to the one marked last. Anything else is a :class:`RemoteProtocolError`,
     and so is a command or data set larger than its limit (``None``: no
     limit).
+
+    ``dataset_sink(context_id, command)``, when given, is asked for a sink as
+    each command announcing a data set completes: an object with ``write``
+    (a file, say) that receives the data set fragments as they arrive, so the
+    data set is never held in memory (and ``max_dataset_length`` does not
+    apply); the message then has ``stream`` set and ``data`` None. When
+    ``write`` raises :class:`OSError` the rest of the data set is dropped and
+    the message carries the exception in ``stream_error``. A sink of None
+    means: assemble this one in memory.
     """
 
     max_command_length: int | None = DEFAULT_MAX_COMMAND_LENGTH
     max_dataset_length: int | None = DEFAULT_MAX_DATASET_LENGTH
+    dataset_sink: Callable[[int, Dataset], Any] | None = None
+    _sink: Any = field(default=None, init=False)
+    _sink_error: BaseException | None = field(default=None, init=False)
     _context_id: int | None = field(default=None, init=False)
     _command_parts: list[bytes] = field(default_factory=list, init=False)
     _command_length: int = field(default=0, init=False)
@@ -443,7 +459,7 @@ class MessageAssembler:
         return self._context_id is not None
 
     def reset(self) -> None:
-        self._context_id = self._command = None
+        self._context_id = self._command = self._sink = self._sink_error = None
         self._command_parts, self._data_parts = [], []
         self._command_length = self._data_length = 0
 
@@ -474,9 +490,13 @@ class MessageAssembler:
                 self.reset()
                 return message
             self._command = command
+            if self.dataset_sink is not None:
+                self._sink = self.dataset_sink(self._context_id, command)
             return None
         if self._command is None:
             raise MalformedPDUError("a data set fragment before the end of its command set")
+        if self._sink is not None:
+            return self._stream(pdv)
         self._data_length += len(pdv.data)
         if self.max_dataset_length is not None and self._data_length > self.max_dataset_length:
             raise MalformedPDUError(
@@ -485,6 +505,20 @@ class MessageAssembler:
         if not pdv.is_last:
             return None
         message = DimseMessage(self._context_id, self._command, b"".join(self._data_parts))
+        self.reset()
+        return message
+
+    def _stream(self, pdv: PDV) -> DimseMessage | None:
+        if self._sink_error is None:
+            try:
+                self._sink.write(pdv.data)
+            except OSError as exc:  # a full disk: the message fails, the association goes on
+                self._sink_error = exc
+        if not pdv.is_last:
+            return None
+        assert self._context_id is not None and self._command is not None
+        message = DimseMessage(self._context_id, self._command, None, self._sink,
+                               self._sink_error)
         self.reset()
         return message
 

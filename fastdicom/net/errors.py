@@ -22,6 +22,8 @@ __all__ = [
     "MalformedPDUError",
     "AssociationRejected",
     "AssociationAborted",
+    "AssociationClosed",
+    "NetworkTimeout",
 ]
 
 
@@ -91,3 +93,11 @@ class AssociationAborted(NetworkError):
         self.source = source
         self.reason = reason
         super().__init__(message or f"association aborted (source {source}, reason {reason})")
+
+
+class AssociationClosed(NetworkError):
+    """The connection closed (or the association ended) before the operation completed."""
+
+
+class NetworkTimeout(NetworkError, TimeoutError):
+    """No answer from the peer within the timeout (ACSE, DIMSE or idle)."""

@@ -1,0 +1,257 @@
+"""The file side of the Storage service (no sockets, no event loop).
+
+SCU: :func:`prepare` opens a file (or takes a dataset) and gives what a
+C-STORE needs: SOP class and instance, transfer syntax, and the data set's
+bytes as a view of the mapped file, sent as they are when the accepted
+transfer syntax is the file's (:meth:`Prepared.dataset_for`), converted
+between uncompressed transfer syntaxes when it must.
+
+SCP: :class:`IncomingFile` receives a data set's fragments straight into a
+temporary file in the target directory (preamble and File Meta Information
+first), and :meth:`IncomingFile.commit` fsyncs it and renames it atomically
+to ``<directory>/<SOP Instance UID>.dcm``; the name is built only from a
+UID checked to be digits and dots (:func:`checked_uid`), never from other
+peer text. :meth:`IncomingFile.discard` removes the temporary file (an
+aborted transfer leaves nothing behind).
+"""
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from fastdicom import uid as _uid
+from fastdicom._uiddata import UID_DICTIONARY
+from fastdicom.dataset import Dataset, FileDataset
+from fastdicom.errors import DicomError
+
+__all__ = ["Prepared", "prepare", "IncomingFile", "checked_uid", "storage_sop_classes",
+           "transfer_syntaxes", "StorageError"]
+
+_UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
+
+
+class StorageError(DicomError):
+    """A file cannot be sent or stored (what the status of the C-STORE says)."""
+
+
+def checked_uid(value: Any, what: str = "UID") -> str:
+    """``value`` as a UID string if it is one (digits and dots, at most 64
+    characters), else :class:`StorageError`."""
+    text = str(value or "").rstrip("\x00 ")
+    if not 0 < len(text) <= 64 or not _UID_RE.match(text):
+        raise StorageError(f"invalid {what}: {text[:80]!r}")
+    return text
+
+
+def storage_sop_classes() -> list[str]:
+    """The Storage SOP classes of the UID dictionary (current and retired)."""
+    return [uid for uid, (name, kind, *_rest) in UID_DICTIONARY.items()
+            if kind == "SOP Class" and "Storage" in name and "Commitment" not in name
+            and "Directory" not in name and not name.startswith("Storage Management")]
+
+
+def transfer_syntaxes() -> list[str]:
+    """Every transfer syntax of the UID dictionary (a storage SCP can keep data
+    sets in any of them, bytes as received)."""
+    return [uid for uid, (_name, kind, *_rest) in UID_DICTIONARY.items()
+            if kind == "Transfer Syntax"]
+
+
+# -- SCU -----------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """What a C-STORE request needs of one file or dataset."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str  #: of ``data`` ("" when unknown: a dataset without file meta)
+    data: Any  #: the encoded data set (a view of the mapped file, or bytes), or None
+    dataset: Any = None  #: the dataset, when given or read
+    source: str | None = None  #: the path
+    _map: Any = None
+
+    def dataset_for(self, transfer_syntax: str) -> Any:
+        """The data set encoded in ``transfer_syntax``: the file's own bytes when
+        it is already, else converted (uncompressed transfer syntaxes only)."""
+        if transfer_syntax == self.transfer_syntax and self.data is not None:
+            return self.data
+        ts = _uid.UID(transfer_syntax)
+        source = _uid.UID(self.transfer_syntax) if self.transfer_syntax else None
+        if ts.is_compressed or source is not None and source.is_compressed and \
+                source.is_encapsulated:
+            raise StorageError(f"cannot convert {self.source or 'the dataset'} from "
+                               f"{source.name if source else 'its encoding'} to {ts.name}")
+        from fastdicom.reader import dcmread
+        from fastdicom.writer import convert, encode_dataset
+
+        ds = self.dataset if self.dataset is not None else dcmread(self.source)
+        if source is not None:
+            ds = convert(ds, transfer_syntax)
+        return encode_dataset(ds, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
+
+    def close(self) -> None:
+        if isinstance(self.data, memoryview):
+            self.data.release()
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
+def _meta_text(tokens: Any, tag: int) -> str:
+    i = tokens.find(tag)
+    return "" if i < 0 else bytes(tokens.value_bytes(i)).rstrip(b"\x00 ").decode("ascii",
+                                                                               "replace")
+
+
+def prepare(item: Any) -> Prepared:
+    """A :class:`Prepared` for a path or a dataset (:class:`StorageError` when
+    it has no SOP class or instance UID)."""
+    if isinstance(item, Dataset):
+        meta = getattr(item, "file_meta", None)
+        ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+        return Prepared(checked_uid(item.get("SOPClassUID"), "SOP Class UID"),
+                        checked_uid(item.get("SOPInstanceUID"), "SOP Instance UID"),
+                        ts, None, item)
+    path = os.fspath(item)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < 132:
+            return _prepare_read(path)
+        m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        if m[128:132] != b"DICM":
+            m.close()
+            return _prepare_read(path)
+        from fastdicom._core import tokenize
+
+        meta = tokenize(m, 132, only_group=2)
+        ts = _meta_text(meta, 0x00020010)
+        sop_class = _meta_text(meta, 0x00020002)
+        sop_instance = _meta_text(meta, 0x00020003)
+        start = meta.end_offset
+        del meta
+        if not (ts and sop_class and sop_instance):
+            m.close()
+            return _prepare_read(path)
+        return Prepared(checked_uid(sop_class, "SOP Class UID"),
+                        checked_uid(sop_instance, "SOP Instance UID"), ts,
+                        memoryview(m)[start:], None, path, m)
+    except BaseException:
+        try:
+            m.close()
+        except BufferError:
+            pass
+        raise
+
+
+def _prepare_read(path: str) -> Prepared:
+    from fastdicom.reader import dcmread
+
+    ds = dcmread(path, force=True)
+    out = prepare(ds)
+    out.source = path
+    if isinstance(ds, FileDataset) and not out.transfer_syntax:
+        out.transfer_syntax = ""
+    return out
+
+
+# -- SCP -----------------------------------------------------------------------------------
+def _file_meta(sop_class: str, sop_instance: str, transfer_syntax: str,
+               source_ae: str | None) -> bytes:
+    from fastdicom.writer import write_file_meta_info
+
+    meta = Dataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = sop_instance
+    meta.TransferSyntaxUID = transfer_syntax
+    if source_ae:
+        meta.SourceApplicationEntityTitle = source_ae.strip()[:16]
+    out = io.BytesIO()
+    out.write(b"\x00" * 128 + b"DICM")
+    write_file_meta_info(out, meta, enforce_standard=True)
+    return out.getvalue()
+
+
+class IncomingFile:
+    """A data set being received into ``directory`` (see the module docstring).
+
+    Raises :class:`StorageError` when the SOP UIDs are not valid UIDs (nothing
+    is created) and :class:`OSError` when the temporary file cannot be made."""
+
+    def __init__(self, directory: str, sop_class_uid: Any, sop_instance_uid: Any,
+                 transfer_syntax: str, source_ae: str | None = None, *,
+                 fsync: bool = True) -> None:
+        self.sop_class_uid = checked_uid(sop_class_uid, "SOP Class UID")
+        self.sop_instance_uid = checked_uid(sop_instance_uid, "SOP Instance UID")
+        self.transfer_syntax = checked_uid(transfer_syntax, "Transfer Syntax UID")
+        self.directory = directory
+        self.path = os.path.join(directory, self.sop_instance_uid + ".dcm")
+        self.fsync = fsync
+        self.size = 0
+        header = _file_meta(self.sop_class_uid, self.sop_instance_uid, self.transfer_syntax,
+                            source_ae)
+        fd, self.temp_path = tempfile.mkstemp(prefix=".incoming-", suffix=".part",
+                                              dir=directory)
+        self._file: Any = os.fdopen(fd, "wb", buffering=1 << 20)
+        try:
+            self._file.write(header)
+        except BaseException:
+            self.discard()
+            raise
+
+    def write(self, data: Any) -> None:
+        """One fragment of the data set, in order."""
+        self._file.write(data)
+        self.size += len(data)
+
+    def commit(self) -> str:
+        """Flush, fsync and rename the file into place; returns its path. On
+        failure the temporary file is removed and the error raised."""
+        try:
+            self._file.flush()
+            if self.fsync:
+                os.fsync(self._file.fileno())
+            self._file.close()
+            os.chmod(self.temp_path, 0o666 & ~_umask())
+            os.replace(self.temp_path, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        if self.fsync:
+            _fsync_directory(self.directory)
+        return self.path
+
+    def discard(self) -> None:
+        """Remove the temporary file (idempotent)."""
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        try:
+            os.unlink(self.temp_path)
+        except FileNotFoundError:
+            pass
+
+
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        from fastdicom.writer import _umask as read_umask
+
+        _UMASK = read_umask()
+    return _UMASK
+
+
+def _fsync_directory(directory: str) -> None:
+    from fastdicom.writer import _fsync_directory as sync
+
+    sync(directory)

@@ -1,0 +1,172 @@
+"""asyncio transport for :class:`fastdicom.net.association.Association`.
+
+:class:`AssociationProtocol` is an :class:`asyncio.Protocol` that moves bytes
+between a TCP (or TLS) connection and one sans-IO association: received data
+goes straight into the association (framed by the C PDU reader), its events
+are queued for the one task that serves the association
+(:meth:`AssociationProtocol.next_event`), and what the association produces
+is written out. The ARTIM timer runs on the event loop's clock
+(``loop.call_at``); nothing here polls or sleeps. Back-pressure both ways:
+reading pauses while too many events wait for the task, and
+:meth:`AssociationProtocol.drain` waits while the transport's write buffer is
+full.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Any
+
+from fastdicom.net.association import NEED_DATA, Association, ConnectionClosed
+
+__all__ = ["AssociationProtocol", "MAX_QUEUED_EVENTS"]
+
+#: Events (messages, mostly) waiting for the association's task before reading pauses.
+MAX_QUEUED_EVENTS = 32
+
+
+class AssociationProtocol(asyncio.Protocol):
+    """One association over one connection; see the module docstring."""
+
+    def __init__(self, assoc: Association, *, max_queued: int = MAX_QUEUED_EVENTS) -> None:
+        self.assoc = assoc
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[Any, ...] | None = None
+        self.max_queued = max_queued
+        self._events: collections.deque[Any] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._read_paused = False
+        self._artim: asyncio.TimerHandle | None = None
+        self._closed_seen = False
+        self.closed: asyncio.Future[None] = self.loop.create_future()
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = transport.get_extra_info("peername")
+        self._write(self.assoc.connection_made())
+        self._after()
+
+    def data_received(self, data: bytes) -> None:
+        self.assoc.receive_data(data)
+        self._pump()
+
+    def eof_received(self) -> bool:
+        self.assoc.receive_data(b"")
+        self._pump()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.assoc.should_close:
+            self.assoc.connection_lost()
+        self._pump()
+        self._push(ConnectionClosed())
+        if self._artim is not None:
+            self._artim.cancel()
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._drain_waiter is not None and not self._drain_waiter.done():
+            self._drain_waiter.set_result(None)
+
+    # -- for the association's task -----------------------------------------------------
+    @property
+    def is_closed(self) -> bool:
+        return self.closed.done()
+
+    async def next_event(self, timeout: float | None = None) -> Any:
+        """The next event of the association (:class:`ConnectionClosed` at the
+        end); raises :class:`TimeoutError` when none arrives within ``timeout``."""
+        while not self._events:
+            waiter = self._waiter = self.loop.create_future()
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            finally:
+                self._waiter = None
+        event = self._events.popleft()
+        if self._read_paused and len(self._events) <= self.max_queued // 2 and \
+                self.transport is not None and not self.transport.is_closing():
+            self._read_paused = False
+            self.transport.resume_reading()
+        return event
+
+    def send(self, event: Any) -> None:
+        """Send a user event (see :meth:`Association.send`)."""
+        self._write(self.assoc.send(event))
+        self._after()
+
+    async def drain(self) -> None:
+        """Wait until the transport takes more data."""
+        if self._write_paused and not self.is_closed:
+            self._drain_waiter = self.loop.create_future()
+            await self._drain_waiter
+
+    def close(self) -> None:
+        """Close the connection now (after what was written)."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def abort_transport(self) -> None:
+        """Drop the connection without flushing."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    # -- internals ---------------------------------------------------------------------
+    def _write(self, data: bytes) -> None:
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _push(self, event: Any) -> None:
+        if isinstance(event, ConnectionClosed):
+            if self._closed_seen:
+                return
+            self._closed_seen = True
+        self._events.append(event)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _pump(self) -> None:
+        while True:
+            event = self.assoc.next_event()
+            if event is NEED_DATA:
+                break
+            self._push(event)
+            if isinstance(event, ConnectionClosed):
+                break
+        self._write(self.assoc.data_to_send())
+        self._after()
+
+    def _after(self) -> None:
+        if self.assoc.should_close:
+            self.close()
+        if self._artim is not None:
+            self._artim.cancel()
+            self._artim = None
+        deadline = self.assoc.artim_deadline
+        if deadline is not None and not self.assoc.should_close:
+            self._artim = self.loop.call_at(deadline, self._artim_expired)
+        if len(self._events) > self.max_queued and not self._read_paused and \
+                self.transport is not None and not self.transport.is_closing():
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def _artim_expired(self) -> None:
+        self._artim = None
+        if self.assoc.timer_expired(self.loop.time()):
+            self._write(self.assoc.data_to_send())
+            self._pump()
+            self.close()
+        else:
+            self._after()
