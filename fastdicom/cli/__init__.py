@@ -30,6 +30,9 @@ COMMANDS: list[str] = [
     "fastdicom.cli.tojson",
     "fastdicom.cli.convert",
     "fastdicom.cli.index",
+    "fastdicom.cli.echo",
+    "fastdicom.cli.store",
+    "fastdicom.cli.scp",
 ]
 
 

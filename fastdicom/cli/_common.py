@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
 from typing import Any, Callable
 
@@ -78,3 +79,48 @@ def read_dataset(path: str, *, force: bool = False, stop_before_pixels: bool = F
         return reader(path, force=force, stop_before_pixels=stop_before_pixels)
     except (DicomError, OSError, ValueError, MemoryError) as exc:
         raise CLIError(f"{path}: {error_line(exc)}") from None
+
+
+class Progress:
+    """A progress line on stderr: files, files/s, MB/s, errors, elapsed time
+    (rewritten in place on a terminal, a line every 2 s otherwise)."""
+
+    def __init__(self, label: str, enabled: bool, tty: bool) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.tty = tty
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.files = 0
+        self.bytes = 0
+        self.errors = 0
+        self.shown = False
+
+    def update(self, files: int, nbytes: int, errors: int) -> None:
+        self.files += files
+        self.bytes += nbytes
+        self.errors += errors
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.last < (0.2 if self.tty else 2.0):
+            return
+        self.last = now
+        self._show(now)
+
+    def _show(self, now: float) -> None:
+        elapsed = max(now - self.start, 1e-9)
+        text = (f"{self.label}: {self.files:,} files  {self.files / elapsed:,.0f} files/s  "
+                f"{self.bytes / elapsed / 1e6:,.1f} MB/s  {self.errors:,} "
+                f"error{'' if self.errors == 1 else 's'}  {elapsed:.1f} s")
+        if self.tty:
+            sys.stderr.write("\r" + text + "\x1b[K")
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.enabled and self.tty and self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()

@@ -41,7 +41,7 @@ import time
 import warnings
 from typing import Any
 
-from fastdicom.cli._common import CLIError
+from fastdicom.cli._common import CLIError, Progress
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
             ".ndjson": "jsonl", ".json": "jsonl"}
@@ -261,47 +261,6 @@ class _Writer:
 
 # ---------------------------------------------------------------- progress and summary
 
-class _Progress:
-    def __init__(self, enabled: bool, tty: bool) -> None:
-        self.enabled = enabled
-        self.tty = tty
-        self.start = time.perf_counter()
-        self.last = 0.0
-        self.files = 0
-        self.bytes = 0
-        self.errors = 0
-        self.shown = False
-
-    def update(self, files: int, nbytes: int, errors: int) -> None:
-        self.files += files
-        self.bytes += nbytes
-        self.errors += errors
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.last < (0.2 if self.tty else 2.0):
-            return
-        self.last = now
-        self._show(now)
-
-    def _show(self, now: float) -> None:
-        elapsed = max(now - self.start, 1e-9)
-        text = (f"indexing: {self.files:,} files  {self.files / elapsed:,.0f} files/s  "
-                f"{self.bytes / elapsed / 1e6:,.1f} MB/s  {self.errors:,} "
-                f"error{'' if self.errors == 1 else 's'}  {elapsed:.1f} s")
-        if self.tty:
-            sys.stderr.write("\r" + text + "\x1b[K")
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-        self.shown = True
-
-    def finish(self) -> None:
-        if self.enabled and self.tty and self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         importlib.import_module("pyarrow")
@@ -348,7 +307,7 @@ def _index(args: argparse.Namespace, ingest: Any, paths: list, tags: Any, schema
     import pyarrow.compute as pc
 
     tty = sys.stderr.isatty()
-    progress = _Progress(not args.no_progress and (args.progress or tty), tty)
+    progress = Progress("indexing", not args.no_progress and (args.progress or tty), tty)
     writer = _Writer(args.output, fmt, schema) if args.output else None
     studies: set = set()
     series: set = set()

@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable
 
+from fastdicom.dataset import Dataset
 from fastdicom.net import dimse as _dimse
 from fastdicom.net.association import (
     Abort, AssociateAccept, ConnectionClosed, ReleaseReply, ReleaseRequest)
@@ -172,8 +173,8 @@ class ClientAssociation:
                     move_originator: tuple[str, int] | None = None) -> StoreResult:
         """C-STORE a path or a dataset; raises :class:`StorageError` when it cannot
         be sent (no SOP UIDs, no accepted context, no conversion)."""
-        prepared = await asyncio.to_thread(prepare, item) if not hasattr(item, "get") \
-            else prepare(item)
+        prepared = prepare(item) if isinstance(item, Dataset) else \
+            await asyncio.to_thread(prepare, item)
         try:
             context_id, ts = self._context_for(prepared)
             data = prepared.dataset_for(ts)

@@ -26,7 +26,7 @@ from typing import Any
 
 from fastdicom import uid as _uid
 from fastdicom._uiddata import UID_DICTIONARY
-from fastdicom.dataset import Dataset, FileDataset
+from fastdicom.dataset import Dataset
 from fastdicom.errors import DicomError
 
 __all__ = ["Prepared", "prepare", "IncomingFile", "checked_uid", "storage_sop_classes",
@@ -89,7 +89,7 @@ class Prepared:
         from fastdicom.reader import dcmread
         from fastdicom.writer import convert, encode_dataset
 
-        ds = self.dataset if self.dataset is not None else dcmread(self.source)
+        ds = self.dataset if self.dataset is not None else dcmread(self.source, force=True)
         if source is not None:
             ds = convert(ds, transfer_syntax)
         return encode_dataset(ds, ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
@@ -102,15 +102,12 @@ class Prepared:
             self._map = None
 
 
-def _meta_text(tokens: Any, tag: int) -> str:
-    i = tokens.find(tag)
-    return "" if i < 0 else bytes(tokens.value_bytes(i)).rstrip(b"\x00 ").decode("ascii",
-                                                                               "replace")
-
-
 def prepare(item: Any) -> Prepared:
     """A :class:`Prepared` for a path or a dataset (:class:`StorageError` when
-    it has no SOP class or instance UID)."""
+    it has no SOP class or instance UID). The SOP UIDs are the data set's
+    own (not the File Meta Information's, which may disagree)."""
+    from fastdicom.reader import dcmread
+
     if isinstance(item, Dataset):
         meta = getattr(item, "file_meta", None)
         ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
@@ -118,46 +115,23 @@ def prepare(item: Any) -> Prepared:
                         checked_uid(item.get("SOPInstanceUID"), "SOP Instance UID"),
                         ts, None, item)
     path = os.fspath(item)
+    head = dcmread(path, specific_tags=[0x00080016, 0x00080018], force=True)
+    sop_class = checked_uid(head.get("SOPClassUID"), "SOP Class UID")
+    sop_instance = checked_uid(head.get("SOPInstanceUID"), "SOP Instance UID")
+    meta = getattr(head, "file_meta", None)
+    ts = str(meta.get("TransferSyntaxUID", "") if meta is not None else "")
+    if not ts or head.preamble is None:  # no file meta: the data set is re-encoded
+        return Prepared(sop_class, sop_instance, "", None, None, path)
     with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < 132:
-            return _prepare_read(path)
         m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        if m[128:132] != b"DICM":
-            m.close()
-            return _prepare_read(path)
         from fastdicom._core import tokenize
 
-        meta = tokenize(m, 132, only_group=2)
-        ts = _meta_text(meta, 0x00020010)
-        sop_class = _meta_text(meta, 0x00020002)
-        sop_instance = _meta_text(meta, 0x00020003)
-        start = meta.end_offset
-        del meta
-        if not (ts and sop_class and sop_instance):
-            m.close()
-            return _prepare_read(path)
-        return Prepared(checked_uid(sop_class, "SOP Class UID"),
-                        checked_uid(sop_instance, "SOP Instance UID"), ts,
-                        memoryview(m)[start:], None, path, m)
+        start = tokenize(m, 132, only_group=2).end_offset
+        return Prepared(sop_class, sop_instance, ts, memoryview(m)[start:], None, path, m)
     except BaseException:
-        try:
-            m.close()
-        except BufferError:
-            pass
+        m.close()
         raise
-
-
-def _prepare_read(path: str) -> Prepared:
-    from fastdicom.reader import dcmread
-
-    ds = dcmread(path, force=True)
-    out = prepare(ds)
-    out.source = path
-    if isinstance(ds, FileDataset) and not out.transfer_syntax:
-        out.transfer_syntax = ""
-    return out
 
 
 # -- SCP -----------------------------------------------------------------------------------
