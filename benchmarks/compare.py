@@ -6,6 +6,7 @@ Usage::
     python -m benchmarks.compare --quick         # tiny corpus, a few seconds (smoke test)
     python -m benchmarks.compare --json out.json --only mr
     python -m benchmarks.compare --only ct10 --only mr-walk   # dataset-layer rows only
+    python -m benchmarks.compare --only "pixels:"             # pixel rows only
 
 Method: all files of a kind are read into memory first. Most rows time
 functions taking those bytes (no file I/O is timed); rows with
@@ -109,6 +110,19 @@ class Workload:
     report: Callable[[list], list[str]] | None = None
 
 
+def pixel_row(name: str, kind: str, fast: FileFn, ref: FileFn, *, sdl: FileFn | None = None,
+              inputs: str = "path", target: float = pixels.CODEC_TARGET, atol: int = 0,
+              note: str = "") -> Workload:
+    """A pixel decoding row: decoded bytes counted, results checked equal
+    (within ``atol``) on a few files before timing."""
+    return Workload(f"pixels: {name}", fast, ref, kinds=(kind,), inputs=inputs, sdl=sdl,
+                    nbytes=pixels.decoded_nbytes, target=target, note=note,
+                    check=pixels.make_check(fast, ref, sdl, atol=atol))
+
+
+MULTI_FRAME_NOTE = ("one file of 120 frames (8 with --quick); fastdicom decodes frames in "
+                    "threads (one per CPU)")
+
 WORKLOADS: list[Workload] = [
     Workload("walk: tokenize | dcmread+walk", walkers.fastdicom_tokenize,
              walkers.pydicom_dcmread_walk,
@@ -155,70 +169,45 @@ WORKLOADS: list[Workload] = [
              note="fastdicom.ingest.scan(files, workers=1) vs a pydicom dcmread(stop_before_pixels=True) "
                   "loop building the same table (same types); one table per 400 files"),
     # -- pixel data (issue "Pixel data"); functions and corpus in benchmarks/pixels.py
-    Workload("pixels: native CT pixel_array", pixels.fastdicom_pixels, pixels.pydicom_pixels,
-             kinds=("ct",), inputs="path", sdl=pixels.dicomsdl_pixels, nbytes=pixels.decoded_nbytes,
-             target=pixels.NATIVE_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels,
-                                     pixels.dicomsdl_pixels),
-             note="dcmread(path).pixel_array (int16, 12 bits stored, sign-extended); dicomsdl "
-                  "open(path).pixelData(storedvalue=True)"),
-    Workload("pixels: RLE CT pixel_array", pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
-             kinds=("ct_rle",), inputs="path", sdl=pixels.dicomsdl_pixels,
-             nbytes=pixels.decoded_nbytes, target=pixels.RLE_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
-                                     pixels.dicomsdl_pixels),
-             note="fastdicom's C RLE decoder vs pydicom with pylibjpeg-rle"),
-    Workload("pixels: JPEG baseline (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpeg",), inputs="path",
-             sdl=pixels.dicomsdl_pixels, nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg,
-                                     pixels.dicomsdl_pixels, atol=2),
-             note="different libraries: libjpeg-turbo (fastdicom, dicomsdl: equal arrays) vs "
-                  "pylibjpeg-libjpeg (pydicom), lossy: checked within 2 grey levels"),
-    Workload("pixels: JPEG baseline, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpeg",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
-                                     pixels.pydicom_pixels_pylibjpeg),
-             note="both decode with pylibjpeg-libjpeg (fastdicom plugin='pylibjpeg')"),
-    Workload("pixels: JPEG-LS (imagecodecs | pyjpegls)", pixels.fastdicom_pixels,
-             pixels.pydicom_pixels_pyjpegls, kinds=("ct_jpegls",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pyjpegls),
-             note="both CharLS (through imagecodecs resp. pyjpegls); dicomsdl left out: it "
-                  "returns the signed 12-bit samples without sign extension"),
-    Workload("pixels: JPEG-LS, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_jpegls",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
-                                     pixels.pydicom_pixels_pylibjpeg),
-             note="both decode with pylibjpeg-libjpeg"),
-    Workload("pixels: JPEG 2000 (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_j2k",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg),
-             note="both OpenJPEG (through imagecodecs resp. pylibjpeg-openjpeg)"),
-    Workload("pixels: JPEG 2000, same codec (pylibjpeg)", pixels.fastdicom_pixels_pylibjpeg,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("ct_j2k",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels_pylibjpeg,
-                                     pixels.pydicom_pixels_pylibjpeg),
-             note="both decode with pylibjpeg-openjpeg"),
-    Workload("pixels: multi-frame JPEG-LS (imagecodecs | pyjpegls)", pixels.fastdicom_pixels,
-             pixels.pydicom_pixels_pyjpegls, kinds=("mf_jpegls",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pyjpegls),
-             note="one file of 120 frames; fastdicom decodes frames in threads (one per CPU)"),
-    Workload("pixels: multi-frame JPEG 2000 (imagecodecs | pylibjpeg)", pixels.fastdicom_pixels,
-             pixels.pydicom_pixels_pylibjpeg, kinds=("mf_j2k",), inputs="path",
-             nbytes=pixels.decoded_nbytes, target=pixels.CODEC_TARGET,
-             check=pixels.make_check(pixels.fastdicom_pixels, pixels.pydicom_pixels_pylibjpeg),
-             note="one file of 120 frames; fastdicom decodes frames in threads (one per CPU)"),
+    pixel_row("native CT pixel_array", "ct", pixels.fastdicom_pixels, pixels.pydicom_pixels,
+              sdl=pixels.dicomsdl_pixels, target=pixels.NATIVE_TARGET,
+              note="dcmread(path).pixel_array (int16, 12 bits stored, sign-extended); dicomsdl "
+                   "open(path).pixelData(storedvalue=True)"),
+    pixel_row("native CT pixel_array, from bytes", "ct", pixels.fastdicom_pixels_bytes,
+              pixels.pydicom_pixels_bytes, inputs="bytes", target=pixels.NATIVE_TARGET,
+              note="the same from the file's bytes in memory (dcmread(bytes) / BytesIO): no "
+                   "file open, no memory map"),
+    pixel_row("RLE CT pixel_array", "ct_rle", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pylibjpeg, sdl=pixels.dicomsdl_pixels, target=pixels.RLE_TARGET,
+              note="fastdicom's C RLE decoder vs pydicom with pylibjpeg-rle"),
+    pixel_row("JPEG baseline (imagecodecs | pylibjpeg)", "ct_jpeg", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pylibjpeg, sdl=pixels.dicomsdl_pixels, atol=2,
+              note="different libraries: libjpeg-turbo (fastdicom, dicomsdl: equal arrays) vs "
+                   "pylibjpeg-libjpeg (pydicom), lossy: checked within 2 grey levels"),
+    pixel_row("JPEG baseline, same codec (pylibjpeg)", "ct_jpeg",
+              pixels.fastdicom_pixels_pylibjpeg, pixels.pydicom_pixels_pylibjpeg,
+              note="both decode with pylibjpeg-libjpeg (fastdicom plugin='pylibjpeg')"),
+    pixel_row("JPEG-LS (imagecodecs | pyjpegls)", "ct_jpegls", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pyjpegls,
+              note="both CharLS (through imagecodecs resp. pyjpegls); dicomsdl left out: it "
+                   "returns the signed 12-bit samples without sign extension"),
+    pixel_row("JPEG-LS, same codec (pylibjpeg)", "ct_jpegls", pixels.fastdicom_pixels_pylibjpeg,
+              pixels.pydicom_pixels_pylibjpeg, note="both decode with pylibjpeg-libjpeg"),
+    pixel_row("JPEG 2000 (imagecodecs | pylibjpeg)", "ct_j2k", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pylibjpeg,
+              note="both OpenJPEG (through imagecodecs resp. pylibjpeg-openjpeg)"),
+    pixel_row("JPEG 2000, same codec (pylibjpeg)", "ct_j2k", pixels.fastdicom_pixels_pylibjpeg,
+              pixels.pydicom_pixels_pylibjpeg, note="both decode with pylibjpeg-openjpeg"),
+    pixel_row("multi-frame JPEG-LS (imagecodecs | pyjpegls)", "mf_jpegls", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pyjpegls, note=MULTI_FRAME_NOTE),
+    pixel_row("multi-frame JPEG 2000 (imagecodecs | pylibjpeg)", "mf_j2k", pixels.fastdicom_pixels,
+              pixels.pydicom_pixels_pylibjpeg, note=MULTI_FRAME_NOTE),
     Workload("pixels: random frame, native", pixels.fastdicom_random_frame,
              pixels.pydicom_random_frame, kinds=("ra_native",), inputs="path",
              sdl=pixels.dicomsdl_random_frame, nbytes=pixels.frame_nbytes,
-             check=pixels.check_random_frame, report=pixels.report_random_access,
-             note="per access: open the 1000-frame file, decode frame i (a fixed random walk); "
+             check=pixels.check_random_frame_sdl, report=pixels.report_random_access,
+             note="per access: open the 1000-frame file (16 with --quick), decode frame i "
+                  "(a fixed random walk); "
                   "pydicom.pixels.pixel_array(path, index=i); dicomsdl pixelData(index=i)"),
     Workload("pixels: random frame, JPEG-LS", pixels.fastdicom_random_frame,
              pixels.pydicom_random_frame, kinds=("ra_jpegls",), inputs="path",

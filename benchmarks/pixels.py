@@ -2,24 +2,33 @@
 
 Every function takes the *path* of a file (opening and parsing it is part of
 the work, as a user calling ``dcmread(path).pixel_array`` pays it; the files
-were read just before timing, so the page cache is warm) and returns the
-decoded array, so the tools' results can be compared.
+were read just before timing, so the page cache is warm), but for the
+``*_bytes`` ones which take the file's bytes, and returns the decoded array,
+so the tools' results can be compared (each row's check, before timing).
 
 Corpus (:func:`ensure_pixel_corpus`, under ``<corpus>/pixels``, derived from
 the native CT slices of benchmarks/corpus.py; made once, reused while its
-parameters stay the same; under a minute at full size):
+parameters stay the same; about 5 s at full size). Sizes are full / ``--quick``:
 
-* ``ct`` (the existing 400 native slices): 512x512, signed 16-bit, 12 stored.
+* ``ct`` (the existing native slices): 512x512, signed 16-bit, 12 bits stored.
 * ``ct_rle``: every CT slice RLE Lossless encoded (pydicom's ``compress`` with
   the pylibjpeg-rle encoder).
-* ``ct_jpeg``: the first ``codec_slices`` slices windowed to 8-bit unsigned
-  MONOCHROME2 and JPEG Baseline encoded (imagecodecs / libjpeg-turbo,
+* ``ct_jpeg``: the first ``codec_slices`` (100 / 4) slices windowed to 8-bit
+  unsigned MONOCHROME2 and JPEG Baseline encoded (imagecodecs / libjpeg-turbo,
   quality 90); ``ct_jpegls``: JPEG-LS Lossless (pydicom + pyjpegls);
   ``ct_j2k``: JPEG 2000 Lossless (pydicom + pylibjpeg-openjpeg).
-* ``mf_jpegls`` / ``mf_j2k``: one file of ``mf_frames`` frames (the encoded
-  slices above, cycled) with a Basic Offset Table.
-* ``ra_native`` / ``ra_jpegls``: one file of ``ra_frames`` (1000) frames,
-  native (524 MB) and JPEG-LS (with a Basic Offset Table), for random access.
+* ``mf_jpegls`` / ``mf_j2k``: one file of ``mf_frames`` (120 / 8) frames, the
+  encoded slices above cycled, with a Basic Offset Table.
+* ``ra_native`` / ``ra_jpegls``: one file of ``ra_frames`` (1000 / 16) frames,
+  native (524 MB at full size, written as a stream) and JPEG-LS (with a Basic
+  Offset Table), for random access: each timed call opens the file and decodes
+  the next frame of a fixed random walk; :func:`report_random_access` gives the
+  memory of one access (tracemalloc peak, and peak RSS growth from
+  ``/proc/self/status`` VmHWM after resetting it) and fastdicom's time per
+  frame on a dataset opened once.
+
+Multi-frame files keep the CT Image Storage header with Number of Frames added
+(no decoder looks at the SOP class).
 
 The synthetic slices are smooth ramps: they compress far better than real CT
 (JPEG 2000 to ~4 KB a slice), so codec time is smaller than on real data and
@@ -38,6 +47,7 @@ import os
 import sys
 import time
 import tracemalloc
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -174,17 +184,17 @@ def ensure_pixel_corpus(corpus_dir: str | os.PathLike, ct_paths: list[Path], *,
     return files
 
 
-def decoded_nbytes(path: str) -> int:
-    """Bytes of the decoded pixel data of the file at ``path`` (all frames)."""
-    ds = fastdicom.dcmread(path, stop_before_pixels=True)
-    frames = int(ds.get("NumberOfFrames") or 1)
+def decoded_nbytes(src, per_frame: bool = False) -> int:
+    """Bytes of the decoded pixel data (all frames, or one with ``per_frame``)
+    of the file at path ``src`` (or of the file's bytes)."""
+    ds = fastdicom.dcmread(src, stop_before_pixels=True)
+    frames = 1 if per_frame else int(ds.get("NumberOfFrames") or 1)
     return ds.Rows * ds.Columns * ds.SamplesPerPixel * (ds.BitsAllocated // 8) * frames
 
 
-def frame_nbytes(path: str) -> int:
-    """Bytes of one decoded frame of the file at ``path``."""
-    ds = fastdicom.dcmread(path, stop_before_pixels=True)
-    return decoded_nbytes(path) // int(ds.get("NumberOfFrames") or 1)
+def frame_nbytes(src) -> int:
+    """Bytes of one decoded frame of the file at path ``src`` (or its bytes)."""
+    return decoded_nbytes(src, per_frame=True)
 
 
 def codec_versions() -> dict[str, str | None]:
@@ -232,6 +242,16 @@ def pydicom_pixels(path: str) -> np.ndarray:
     return pydicom.dcmread(path).pixel_array
 
 
+def fastdicom_pixels_bytes(data: bytes) -> np.ndarray:
+    """fastdicom: dcmread(bytes).pixel_array (no file, no memory map)."""
+    return fastdicom.dcmread(data).pixel_array
+
+
+def pydicom_pixels_bytes(data: bytes) -> np.ndarray:
+    """pydicom: dcmread(BytesIO(bytes)).pixel_array."""
+    return pydicom.dcmread(BytesIO(data)).pixel_array
+
+
 pydicom_pixels_pylibjpeg = _pydicom_with("pylibjpeg")
 pydicom_pixels_pyjpegls = _pydicom_with("pyjpegls")
 
@@ -247,17 +267,18 @@ def make_check(fast, ref, sdl=None, sample: int = 3, atol: int = 0):
     """A row check: on the first ``sample`` files and the last, ``fast`` equals
     ``ref`` (values within ``atol``, same shape and dtype) and ``sdl`` (if any)
     gives the same values."""
-    def check(paths) -> int:
-        chosen = list(paths[:sample]) + list(paths[-1:])
-        for path in chosen:
-            a, b = fast(path), ref(path)
+    def check(inputs) -> int:
+        chosen = list(inputs[:sample]) + list(inputs[-1:])
+        for n, src in enumerate(chosen):
+            path = src if isinstance(src, str) else f"file {n} (bytes)"
+            a, b = fast(src), ref(src)
             if a.shape != b.shape or a.dtype != b.dtype.newbyteorder("="):
                 raise Mismatch(f"{path}: {fast.__name__} {a.shape} {a.dtype} != "
                                f"{ref.__name__} {b.shape} {b.dtype}")
             diff = int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) if a.size else 0
             if diff > atol:
                 raise Mismatch(f"{path}: {fast.__name__} and {ref.__name__} differ by {diff}")
-            if sdl is not None and not np.array_equal(sdl(path), a):
+            if sdl is not None and not np.array_equal(sdl(src), a):
                 raise Mismatch(f"{path}: {sdl.__name__} differs from {fast.__name__}")
         return len(chosen)
 
@@ -316,8 +337,9 @@ else:  # pragma: no cover
     dicomsdl_frame_at = dicomsdl_random_frame = None
 
 
-def check_random_frame(paths) -> int:
-    """Frames first, middle and last: fastdicom equals pydicom (and dicomsdl)."""
+def check_random_frame(paths, sdl: bool = False) -> int:
+    """Frames first, middle and last: fastdicom equals pydicom (and with
+    ``sdl``, dicomsdl)."""
     checked = 0
     for path in paths:
         n = _frame_count(path)
@@ -325,35 +347,58 @@ def check_random_frame(paths) -> int:
             a, b = fastdicom_frame_at(path, index), pydicom_frame_at(path, index)
             if not np.array_equal(a, b) or a.dtype != b.dtype.newbyteorder("="):
                 raise Mismatch(f"{path} frame {index}: fastdicom != pydicom")
-            if dicomsdl_frame_at is not None and not np.array_equal(dicomsdl_frame_at(path, index), a):
+            if sdl and dicomsdl_frame_at is not None \
+                    and not np.array_equal(dicomsdl_frame_at(path, index), a):
                 raise Mismatch(f"{path} frame {index}: dicomsdl != fastdicom")
             checked += 1
     return checked
 
 
-def _rss() -> int | None:
+def check_random_frame_sdl(paths) -> int:
+    """:func:`check_random_frame` with dicomsdl too."""
+    return check_random_frame(paths, sdl=True)
+
+
+def _status_kb(field: str) -> int | None:
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):  # not Linux
-        return None
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):  # not Linux
+        pass
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the peak RSS (VmHWM) to the current RSS (Linux 4.0+)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def _memory_of(fn, path: str, indices: list[int]) -> tuple[int, int | None]:
-    """(max tracemalloc peak, max RSS growth with the result held) over ``indices``."""
+    """(max tracemalloc peak, max peak RSS growth) of one access, over ``indices``
+    (after a first access that loads what the tool loads lazily)."""
+    fn(path, indices[0])
     peak, growth = 0, None
     for index in indices:
-        rss0 = _rss()
         tracemalloc.start()
         try:
-            result = fn(path, index)
+            fn(path, index)
             peak = max(peak, tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()
-        rss1 = _rss()
-        if rss0 is not None and rss1 is not None:
-            growth = max(growth or 0, rss1 - rss0)
-        del result
+        rss0 = _status_kb("VmRSS")
+        if rss0 is None or not _reset_peak_rss():
+            continue
+        fn(path, index)
+        hwm = _status_kb("VmHWM")
+        if hwm is not None:
+            growth = max(growth or 0, hwm - rss0)
     return peak, growth
 
 
@@ -383,10 +428,10 @@ def report_random_access(paths) -> list[str]:
         parts = []
         for name, fn in tools:
             peak, growth = _memory_of(fn, path, indices)
-            rss = f", RSS +{growth / 1e6:.1f} MB" if growth is not None else ""
+            rss = f", peak RSS +{growth / 1e6:.1f} MB" if growth is not None else ""
             parts.append(f"{name} traced peak {peak / 1e6:.2f} MB{rss}")
-        lines.append(f"{Path(path).name} ({n} frames, {size:.0f} MB), one frame per access, "
-                     f"max over 5: " + "; ".join(parts))
+        lines.append(f"{Path(path).name} ({n} frames, {size:.0f} MB), memory of one access "
+                     "(open + one frame), max over 5 frames: " + "; ".join(parts))
         lines.append(f"{Path(path).name}: fastdicom frame(ds, i) on a dataset opened once: "
                      f"{_open_frame_time(path) * 1e6:.1f} us median per frame")
     return lines

@@ -291,6 +291,25 @@ def test_generated(name, ts):
         assert np.array_equal(pixels.frame(ds, i), ours[i] if n > 1 else ours)
 
 
+@pytest.mark.parametrize("ts", [EXPLICIT_LE, IMPLICIT_LE, EXPLICIT_BE])
+@pytest.mark.parametrize("name", ["u16_stored12", "i16_stored12", "i32_stored31", "rgb16_planar1"])
+@pytest.mark.parametrize("edge", ["inside", "lowest", "highest", "one_out"])
+def test_samples_within_bits_stored(name, ts, edge):
+    """Samples that already fit Bits Stored (the usual case: copied, then only
+    checked) and the first value outside it (masked or sign-extended)."""
+    dtype, kw = CASES[name]
+    count = 4 * 3 * kw.get("spp", 1) * kw.get("frames", 1)
+    bs, signed = kw["stored"], kw.get("rep", 0)
+    lo, hi = (-(1 << (bs - 1)), (1 << (bs - 1)) - 1) if signed else (0, (1 << bs) - 1)
+    values = RNG.integers(lo, hi + 1, count)
+    values[count // 2] = {"inside": values[0], "lowest": lo, "highest": hi, "one_out": hi + 1}[edge]
+    arr = values.astype(np.dtype(dtype).str.replace("u", "i" if signed else "u"))
+    if ts == EXPLICIT_BE:
+        arr = arr.astype(arr.dtype.newbyteorder(">"))
+    ours, ref = both(make_file(arr.tobytes(), ts=ts, **kw))
+    assert_same(ours, ref)
+
+
 @pytest.mark.parametrize("ts", [EXPLICIT_LE, EXPLICIT_BE])
 @pytest.mark.parametrize("rows, columns, frames", [(3, 3, 3), (5, 7, 4), (8, 8, 2), (1, 1, 9), (2, 5, 1)])
 def test_one_bit(rows, columns, frames, ts):

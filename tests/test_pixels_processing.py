@@ -10,8 +10,8 @@ fastdicom.Dataset and a pydicom.Dataset.
 
 Deliberate deviations (see fastdicom.pixels.processing) are tested against a
 reference of their own: LUT indices that pydicom wraps around, big endian
-palette / overlay data that pydicom reads in the wrong byte order, named
-palettes (not bundled).
+palette / overlay data that pydicom reads in the wrong byte order. The named
+(well-known) palettes are tested in test_pixels_palettes.py.
 """
 from __future__ import annotations
 
@@ -790,16 +790,6 @@ def test_palette_errors():
         F.apply_color_lut(arr)
     with pytest.raises(ValueError, match="Either"):
         P.apply_color_lut(arr)
-
-
-@pytest.mark.parametrize("palette", ["HOT_IRON", "PET", "1.2.840.10008.1.5.8"])
-def test_palette_well_known_not_bundled(palette):
-    arr = INPUTS["uint8"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        P.apply_color_lut(arr, palette=palette)  # pydicom has them; fastdicom says why not
-    with pytest.raises(NotImplementedError, match="not bundled"):
-        F.apply_color_lut(arr, palette=palette)
 
 
 def test_palette_unknown_name():

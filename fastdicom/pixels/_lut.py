@@ -13,6 +13,7 @@ can hold, so the image is read once and never copied.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
@@ -28,17 +29,6 @@ __all__ = [
     "apply_windowing",
 ]
 
-# The well-known colour palettes of PS3.6 Annex B (names and SOP Instance UIDs).
-WELL_KNOWN_PALETTES = {
-    "HOT_IRON": "1.2.840.10008.1.5.1",
-    "PET": "1.2.840.10008.1.5.2",
-    "HOT_METAL_BLUE": "1.2.840.10008.1.5.3",
-    "PET_20_STEP": "1.2.840.10008.1.5.4",
-    "SPRING": "1.2.840.10008.1.5.5",
-    "SUMMER": "1.2.840.10008.1.5.6",
-    "FALL": "1.2.840.10008.1.5.7",
-    "WINTER": "1.2.840.10008.1.5.8",
-}
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 # An input this large (in pixels) pays for expanding a 16-bit LUT over 65536 values.
 _FULL_TABLE_MIN_SIZE = 1 << 14
@@ -510,19 +500,14 @@ def apply_color_lut(arr: np.ndarray, ds: Any = None, palette: str | None = None)
     optional Alpha; plain or segmented): an array of shape ``arr.shape + (3,)``
     (or 4 with alpha) of ``uint8`` or ``uint16`` (the bits per LUT entry).
 
-    The well-known palettes of PS3.6 Annex B (`palette`) are not bundled with
-    fastdicom: read the palette's Color Palette IOD and pass it as `ds`.
+    `palette` (name or SOP Instance UID of a well-known palette of PS3.6
+    Annex B, see :data:`WELL_KNOWN_PALETTES`) is used instead of `ds`.
     """
     if not ds and not palette:
         raise ValueError("Either 'ds' or 'palette' is required")
     if palette:
-        name = str(palette).strip()
-        if name in WELL_KNOWN_PALETTES or name in WELL_KNOWN_PALETTES.values():
-            raise NotImplementedError(
-                f"The well-known palette '{name}' is not bundled with fastdicom; read its "
-                "Color Palette IOD with fastdicom.dcmread() and pass it as 'ds'"
-            )
-        raise ValueError(f"Unknown palette '{palette}'")
+        table, first = _well_known_palette(str(palette).strip())
+        return _lookup(arr, table, first, len(table))
 
     # C.8.16.2.1.1.1: a Supplemental Palette needs the greyscale pipeline
     if ds.get("PixelPresentation") in ("MIXED", "COLOR"):
@@ -586,6 +571,23 @@ def apply_color_lut(arr: np.ndarray, ds: Any = None, palette: str | None = None)
 
 
 _RGB = ("Red", "Green", "Blue")
+
+
+@functools.lru_cache(maxsize=None)
+def _well_known_palette(name: str) -> tuple[np.ndarray, int]:
+    """(entries as a (n, 3) read-only table, first mapped value) of a PS3.6
+    Annex B palette given by name or UID."""
+    from fastdicom.pixels._palettes import CHANNELS, PALETTE_TABLES, WELL_KNOWN_PALETTES
+
+    entry = PALETTE_TABLES.get(WELL_KNOWN_PALETTES.get(name, name))
+    if entry is None:
+        raise ValueError(f"Unknown palette '{name}'")
+    first, bits, *channels = entry
+    dtype = np.dtype(f"<u{bits // 8}")
+    table = np.stack([np.frombuffer(bytes.fromhex(CHANNELS[k]), dtype) for k in channels], axis=-1)
+    table = table.astype(dtype.newbyteorder("="))
+    table.flags.writeable = False
+    return table, first
 
 
 def _required(ds: Any, keyword: str) -> Any:

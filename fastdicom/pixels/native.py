@@ -27,6 +27,7 @@ __all__ = [
     "decode_native",
     "native_view_array",
     "correct_unused_bits",
+    "fits_bits_stored",
     "ybr_full_to_rgb",
     "apply_color_space",
 ]
@@ -195,6 +196,18 @@ def _expand_ybr422(arr: np.ndarray) -> np.ndarray:
     return out.reshape(-1)
 
 
+def fits_bits_stored(arr: np.ndarray, info: PixelInfo) -> bool:
+    """Whether the samples of ``arr`` already are what masking (unsigned) or
+    sign extension (signed) to Bits Stored gives: a read-only scan (minimum,
+    then maximum), no copy."""
+    bs = info.bits_stored
+    if info.pixel_representation:
+        lo, hi = -(1 << (bs - 1)), (1 << (bs - 1)) - 1
+    else:
+        lo, hi = 0, (1 << bs) - 1
+    return not arr.size or (int(arr.min()) >= lo and int(arr.max()) <= hi)
+
+
 def correct_unused_bits(arr: np.ndarray, bits_allocated: int, bits_stored: int) -> np.ndarray:
     """Mask (unsigned) or sign-extend (signed) samples to ``bits_stored`` bits,
     in place when ``arr`` is writable and native-endian, else into a new array."""
@@ -266,14 +279,13 @@ def decode_native(info: PixelInfo, buf: Any, index: int | None = None,
         pi = "YBR_FULL"
     arr = _reshape(arr, info, shape_frames)
     if info.pixel_keyword == "PixelData" and info.bits_allocated > info.bits_stored > 0:
-        if not fresh:  # copy (and byte swap) while shifting: one pass less
-            shift = info.bits_allocated - info.bits_stored
-            out = np.empty(arr.shape, arr.dtype.newbyteorder("="))
-            np.left_shift(arr, shift, out=out)
-            np.right_shift(out, shift, out=out)
-            arr = out
+        if not fresh:
+            # one copy (and byte swap), then a check of the copy while it is
+            # in cache: samples usually need no masking, and then this is
+            # cheaper than copying through two shifts
+            arr = np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C")
             fresh = True
-        else:
+        if not fits_bits_stored(arr, info):
             arr = correct_unused_bits(arr, info.bits_allocated, info.bits_stored)
     if pi in _YBR:
         arr = ybr_full_to_rgb(arr)
@@ -327,12 +339,11 @@ def native_view_array(info: PixelInfo, buf: Any, index: int | None = None,
         shape_frames = None
     arr = np.frombuffer(buf, dtype, count, first)
     if info.pixel_keyword == "PixelData" and info.bits_allocated > info.bits_stored:
-        bs = info.bits_stored
-        lo, hi = (-(1 << (bs - 1)), (1 << (bs - 1)) - 1) if info.pixel_representation else (0, (1 << bs) - 1)
-        if arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+        if not fits_bits_stored(arr, info):
             raise PixelDataError(
                 "no zero-copy view of this pixel data: samples use bits above Bits Stored "
-                f"({bs} of {info.bits_allocated}) and must be masked; use pixel_array()"
+                f"({info.bits_stored} of {info.bits_allocated}) and must be masked; use "
+                "pixel_array()"
             )
     arr = _reshape(arr, info, shape_frames)
     arr.flags.writeable = False
