@@ -26,7 +26,7 @@ from fastdicom.net import dimse as _dimse
 from fastdicom.net import pdu as _pdu
 from fastdicom.net.association import (
     ACCEPTOR, Abort, Association, AssociateReject, AssociateRequest, ConnectionClosed,
-    ReleaseReply, ReleaseRequest, accept_request)
+    ReleaseReply, ReleaseRequest, accept_request, negotiate_contexts)
 from fastdicom.net.storage import IncomingFile, StorageError
 from fastdicom.net.transport import AssociationProtocol
 
@@ -144,16 +144,18 @@ class Server:
         await self.close()
 
     # -- negotiation ------------------------------------------------------------------
-    def supported_for(self, request: AssociateRequest) -> dict[str, list[str]]:
-        """The acceptor's transfer syntaxes per abstract syntax for this request."""
+    def answer_contexts(self, request: AssociateRequest) -> list[Any]:
+        """The acceptor's answer to each proposed presentation context: accepted
+        with the first transfer syntax the requestor proposed (its order of
+        preference) that we support for the abstract syntax, else rejected."""
         supported = self.ae.supported_for(storage=self.storage_dir is not None,
                                           services=set(self.handlers))
-        out: dict[str, list[str]] = {}
+        out = []
         for ctx in request.presentation_contexts:
-            uid = ctx.abstract_syntax or ""
-            if uid not in supported:
-                continue
-            out[uid] = [ts for ts in ctx.transfer_syntaxes if ts in supported[uid]]
+            ours = supported.get(ctx.abstract_syntax or "")
+            mapping = {} if ours is None else {
+                ctx.abstract_syntax: [ts for ts in ctx.transfer_syntaxes if ts in ours]}
+            out.extend(negotiate_contexts([ctx], mapping))
         return out
 
     def check_request(self, request: AssociateRequest) -> AssociateReject | None:
@@ -256,9 +258,9 @@ class _Session:
     def _answer(self, request: AssociateRequest) -> bool:
         self.request = request
         server = self.server
-        accept = accept_request(request, server.supported_for(request),
-                                max_pdu_length=server.ae.max_pdu_length,
+        accept = accept_request(request, {}, max_pdu_length=server.ae.max_pdu_length,
                                 roles=server.ae.roles)
+        accept.presentation_contexts = server.answer_contexts(request)
         if request.async_ops_window is not None:
             invoked = request.async_ops_window[0]
             ours = server.ae.async_ops_window

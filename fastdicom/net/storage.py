@@ -79,6 +79,8 @@ class Prepared:
         """The data set encoded in ``transfer_syntax``: the file's own bytes when
         it is already, else converted (uncompressed transfer syntaxes only)."""
         if transfer_syntax == self.transfer_syntax and self.data is not None:
+            if len(self.data) % 2:  # PDVs have even lengths (a deflated data set may not)
+                return bytes(self.data) + b"\x00"
             return self.data
         ts = _uid.UID(transfer_syntax)
         source = _uid.UID(self.transfer_syntax) if self.transfer_syntax else None

@@ -109,8 +109,9 @@ class AssociationProtocol(asyncio.Protocol):
     async def drain(self) -> None:
         """Wait until the transport takes more data."""
         if self._write_paused and not self.is_closed:
-            self._drain_waiter = self.loop.create_future()
-            await self._drain_waiter
+            if self._drain_waiter is None or self._drain_waiter.done():
+                self._drain_waiter = self.loop.create_future()
+            await asyncio.shield(self._drain_waiter)  # shared by every writer waiting
 
     def close(self) -> None:
         """Close the connection now (after what was written)."""
