@@ -297,6 +297,8 @@ class _Session:
 
     def respond(self, request: Any, status: int, data: bytes | None = None,
                 **elements: Any) -> None:
+        if self.assoc.state not in ("Sta6", "Sta7", "Sta8"):
+            return  # the association ended (aborted, closed) while the request was served
         self.proto.send(_dimse.make_response(request, int(status), data, **elements))
 
     async def _request(self, message: Any) -> None:
