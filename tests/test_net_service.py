@@ -249,3 +249,54 @@ def test_disk_write_failure_returns_out_of_resources_and_leaves_nothing(scp_proc
     assert big.status == 0xA700 and not big.ok
     assert ok.status == 0
     assert os.listdir(directory) == [f"{pydicom.dcmread(small).SOPInstanceUID}.dcm"]
+
+
+def test_large_data_sets_are_sent_in_pieces(tmp_path):
+    """A 6 MB data set goes out as several P-DATA pieces (never encoded whole);
+    two of them pipelined arrive intact (their fragments not interleaved)."""
+    import numpy as np
+
+    from fastdicom.net.association import REQUESTOR, Association
+
+    paths = []
+    for i in range(2):
+        ds = pydicom.dcmread(CT_SMALL)
+        ds.Rows, ds.Columns = 2048, 1536
+        ds.PixelData = (np.arange(2048 * 1536, dtype=np.uint16) * (i + 1)).tobytes()
+        ds.SOPInstanceUID = f"1.2.3.5.{i + 1}"
+        paths.append(tmp_path / f"big{i}.dcm")
+        ds.save_as(paths[-1])
+    with _serve(tmp_path, AE("FDSCP", async_ops_window=4)) as h:
+        with AE("SCU", async_ops_window=4).associate("127.0.0.1", h.port,
+                                                     contexts=[CT]) as assoc:
+            results = assoc.store_many(paths)
+            raw = assoc.assoc  # the sans-IO association: count the pieces of one message
+            assert isinstance(raw, Association) and raw.role == REQUESTOR
+    assert [r.status for r in results] == [0, 0]
+    for i, p in enumerate(paths):
+        stored = tmp_path / "in" / f"1.2.3.5.{i + 1}.dcm"
+        assert dataset_part(stored.read_bytes()) == dataset_part(p.read_bytes())
+
+
+def test_send_message_pieces():
+    from fastdicom.net import dimse
+    from fastdicom.net.association import ACCEPTOR, REQUESTOR, Association, AssociateRequest
+    from fastdicom.net.association import accept_request, propose_contexts
+
+    scu, scp = Association(REQUESTOR), Association(ACCEPTOR)
+    scu.send(AssociateRequest(presentation_contexts=propose_contexts([CT])))
+    scp.connection_made()
+    scp.receive_data(scu.connection_made())
+    request = scp.next_event()
+    scu.receive_data(scp.send(accept_request(request, {CT: ["1.2.840.10008.1.2.1"]})))
+    scu.next_event()
+    data = bytes(range(256)) * 20000  # 5 MB
+    command = dimse.build_command(dimse.C_STORE_RQ, MessageID=7, AffectedSOPClassUID=CT,
+                                  AffectedSOPInstanceUID="1.2.3", Priority=0)
+    pieces = list(scu.send_message(dimse.DimseMessage(1, command, data), 1 << 20))
+    assert len(pieces) == 6  # the command, then 5 pieces of 1 MB of data set
+    assert max(len(p) for p in pieces) < (1 << 20) * 1.01
+    for p in pieces:
+        scp.receive_data(p)
+    message = scp.next_event()
+    assert message.message_id == 7 and message.data == data

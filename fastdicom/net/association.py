@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from fastdicom.net import dimse as _dimse
 from fastdicom.net import pdu as _pdu
@@ -311,16 +311,7 @@ class Association:
         Raises :class:`LocalProtocolError` (nothing changes) when the event is
         not allowed in the current state or cannot be encoded."""
         if isinstance(event, _dimse.DimseMessage):
-            self._check("Evt9")
-            if event.context_id not in self.accepted_contexts:
-                raise LocalProtocolError(f"presentation context {event.context_id} is not "
-                                         "accepted")
-            payloads = [(event.context_id, True, event.encode_command())]
-            if event.data is not None:
-                payloads.append((event.context_id, False, event.data))
-            data = _pdu.encode_pdata(payloads, self.peer_max_pdu_length)
-            self._fire("Evt9", now)  # DT-1 / AR-7, one P-DATA request per message
-            return data
+            return b"".join(self.send_message(event, None, now))
         if isinstance(event, AssociateRequest):
             if self.role != REQUESTOR:
                 raise LocalProtocolError("only the requestor sends an A-ASSOCIATE request")
@@ -363,6 +354,40 @@ class Association:
                 return b""
             return _pdu.AAbort(_pdu.AbortSource.SERVICE_USER).encode()
         raise LocalProtocolError(f"cannot send {type(event).__name__}")
+
+    def send_message(self, message: _dimse.DimseMessage, piece_size: int | None = 1 << 20,
+                     now: float | None = None) -> Iterator[bytes]:
+        """The P-DATA-TF PDUs of ``message`` in pieces of about ``piece_size``
+        bytes (None: one piece), each piece a P-DATA request (Evt9), so that a
+        large data set is never encoded whole: write each piece before asking
+        for the next. Stops early (LocalProtocolError) if the association ends
+        in between."""
+        self._check("Evt9")
+        if message.context_id not in self.accepted_contexts:
+            raise LocalProtocolError(f"presentation context {message.context_id} is not "
+                                     "accepted")
+        cid, data = message.context_id, message.data
+        payloads: list[tuple[Any, ...]] = [(cid, True, message.encode_command())]
+        n = 0 if data is None else len(data)
+        if data is not None and (piece_size is None or n <= piece_size):
+            payloads.append((cid, False, data))
+            data = None
+        first = _pdu.encode_pdata(payloads, self.peer_max_pdu_length)
+        self._fire("Evt9", now)  # DT-1 / AR-7
+        yield first
+        if data is None:
+            return
+        step = max(piece_size or n, 2)
+        step -= step % 2  # fragments of even length
+        with memoryview(data) as view:
+            for start in range(0, n, step):
+                end = min(start + step, n)
+                self._check("Evt9")
+                with view[start:end] as part:
+                    piece = _pdu.encode_pdata([(cid, False, part, end == n)],
+                                              self.peer_max_pdu_length)
+                self._fire("Evt9", now)
+                yield piece
 
     @property
     def transitions(self) -> list[Transition]:

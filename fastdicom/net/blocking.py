@@ -44,32 +44,32 @@ class BlockingAssociation:
     a context manager that releases on exit (aborts on an exception)."""
 
     def __init__(self, assoc: Any) -> None:
-        self.assoc = assoc
+        self.client = assoc
 
     def __getattr__(self, name: str) -> Any:  # state: accept, accepted_contexts, peer ...
-        return getattr(self.assoc, name)
+        return getattr(self.client, name)
 
     def echo(self) -> int:
-        return run(self.assoc.echo())
+        return run(self.client.echo())
 
     def store(self, item: Any, **kw: Any) -> Any:
-        return run(self.assoc.store(item, **kw))
+        return run(self.client.store(item, **kw))
 
     def store_many(self, items: Iterable[Any], **kw: Any) -> list[Any]:
-        return run(self.assoc.store_many(list(items), **kw))
+        return run(self.client.store_many(list(items), **kw))
 
     def send(self, message: Any) -> list[Any]:
         """Send a request; all its responses (the final one last)."""
         async def collect() -> list[Any]:
-            return [r async for r in self.assoc.request(message)]
+            return [r async for r in self.client.request(message)]
         return run(collect())
 
     def release(self) -> None:
-        run(self.assoc.release())
+        run(self.client.release())
 
     def abort(self) -> None:
         async def abort() -> None:
-            self.assoc.abort()
+            self.client.abort()
         run(abort())
 
     def __enter__(self) -> "BlockingAssociation":
@@ -82,7 +82,7 @@ class BlockingAssociation:
             self.abort()
 
     def __repr__(self) -> str:
-        return repr(self.assoc)
+        return repr(self.client)
 
 
 class ServerHandle:

@@ -122,8 +122,7 @@ class ClientAssociation:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._pending[message_id] = queue
         try:
-            self._proto.send(message)
-            await self._proto.drain()
+            await self._proto.send_message(message)
             while True:
                 try:
                     response = await asyncio.wait_for(queue.get(), self.dimse_timeout)

@@ -41,6 +41,7 @@ class AssociationProtocol(asyncio.Protocol):
         self._read_paused = False
         self._artim: asyncio.TimerHandle | None = None
         self._closed_seen = False
+        self._send_lock = asyncio.Lock()
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -102,8 +103,24 @@ class AssociationProtocol(asyncio.Protocol):
         return event
 
     def send(self, event: Any) -> None:
-        """Send a user event (see :meth:`Association.send`)."""
+        """Send a user event (see :meth:`Association.send`) at once, whole. A
+        DIMSE message sent while others may be in flight on this association
+        goes through :meth:`send_message`, which keeps their fragments apart."""
         self._write(self.assoc.send(event))
+        self._after()
+
+    async def send_message(self, message: Any) -> None:
+        """Send a DIMSE message piece by piece (see
+        :meth:`Association.send_message`), waiting for the transport between
+        pieces: a large data set is never encoded or buffered whole."""
+        async with self._send_lock:  # the fragments of messages are never interleaved
+            pieces = self.assoc.send_message(message)
+            try:
+                for piece in pieces:
+                    self._write(piece)
+                    await self.drain()
+            finally:
+                pieces.close()
         self._after()
 
     async def drain(self) -> None:
