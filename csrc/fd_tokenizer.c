@@ -79,9 +79,9 @@ static inline uint32_t rd32(const uint8_t *p, int little)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-static inline int is_upper(uint8_t c) { return c >= 'A' && c <= 'Z'; }
+static inline int is_upper(uint8_t c) { return (uint8_t)(c - 'A') < 26u; }
 
-int fd_vr_has_long_length(uint16_t vr)
+static inline int vr_long(uint16_t vr)
 {
     switch (vr) {
     case FD_VR('O', 'B'): case FD_VR('O', 'D'): case FD_VR('O', 'F'): case FD_VR('O', 'L'):
@@ -94,7 +94,9 @@ int fd_vr_has_long_length(uint16_t vr)
     }
 }
 
-static fd_record *new_record(fd_table *t, const fd_options *opt, fd_status *st)
+int fd_vr_has_long_length(uint16_t vr) { return vr_long(vr); }
+
+static fd_record *grow_record(fd_table *t, const fd_options *opt, fd_status *st)
 {
     if (t->n >= t->cap) {
         uint64_t cap = t->cap ? t->cap * 2 : 64;
@@ -123,6 +125,18 @@ static fd_record *new_record(fd_table *t, const fd_options *opt, fd_status *st)
     fd_record *rec = &t->records[t->n];
     memset(rec, 0, sizeof(*rec));
     return rec;
+}
+
+/* The next record of the table (zeroed), growing it when full; NULL and *st
+   set when the table cannot grow or holds max_records. */
+static inline fd_record *new_record(fd_table *t, const fd_options *opt, fd_status *st)
+{
+    if (t->n < t->cap && !opt->max_records) {
+        fd_record *rec = &t->records[t->n];
+        memset(rec, 0, sizeof(*rec));
+        return rec;
+    }
+    return grow_record(t, opt, st);
 }
 
 /* Does the first element at p (n bytes available) look explicit VR? */
@@ -164,8 +178,13 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
         return FD_ERR_NOMEM;
     /* a first guess from the input size, so small inputs allocate little */
     if (!t->records) {
-        /* most bytes of a file are pixel data: guess low, grow by doubling */
-        uint64_t guess = (len - offset) / 256 + 16;
+        /* most bytes of a file are pixel data: guess low, grow by doubling;
+           a small input (a header read alone) is mostly elements; the File
+           Meta Information group has a handful */
+        uint64_t avail = len - offset;
+        uint64_t guess = avail <= 65536 ? avail / 20 + 16 : avail / 256 + 16;
+        if (opt->only_group >= 0 && guess > 32)
+            guess = 32;
         if (guess > 4096)
             guess = 4096;
         t->records = (fd_record *)malloc((size_t)guess * sizeof(fd_record));
@@ -191,10 +210,15 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
             stack[0].explicit_vr = (uint8_t)e;
     }
     t->root_explicit_vr = stack[0].explicit_vr;
+    /* options read once: the stores into records below may alias them */
+    const int stop_pixels = opt->stop_before_pixels;
+    const uint32_t stop_after = opt->stop_after_tag;
+    const int32_t only_group = opt->only_group;
 
     for (;;) {
         fd_frame *f = &stack[sp];
         uint64_t end = f->end;
+        const uint8_t kind = f->kind, little = f->little, frame_explicit = f->explicit_vr;
         uint64_t remain;
         uint32_t tag, vl;
         uint16_t group, elem;
@@ -220,8 +244,8 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
             st = FD_ERR_TRUNCATED;
             goto fail;
         }
-        group = rd16(buf + pos, f->little);
-        elem = rd16(buf + pos + 2, f->little);
+        group = rd16(buf + pos, little);
+        elem = rd16(buf + pos + 2, little);
         tag = ((uint32_t)group << 16) | elem;
 
         if (group == 0xFFFEu) {
@@ -322,7 +346,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                                                                        : FD_ERR_UNEXPECTED_TAG;
             goto fail;
         }
-        if (f->kind == K_SEQ || f->kind == K_FRAGS) {
+        if (kind == K_SEQ || kind == K_FRAGS) {
             st = FD_ERR_UNEXPECTED_TAG;
             goto fail;
         }
@@ -331,39 +355,39 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
         {
             uint16_t vr;
             uint64_t hlen = 8;
-            uint16_t flags = f->little ? 0 : FD_F_BIG_ENDIAN;
-            int explicit_here = f->explicit_vr && is_upper(buf[pos + 4]) && is_upper(buf[pos + 5]);
+            uint16_t flags = little ? 0 : FD_F_BIG_ENDIAN;
+            int explicit_here = frame_explicit & is_upper(buf[pos + 4]) & is_upper(buf[pos + 5]);
 
-            if (f->kind == K_ROOT) {
-                if (opt->stop_before_pixels &&
+            if (kind == K_ROOT) {
+                if (stop_pixels &&
                     (tag == 0x7FE00010u || tag == 0x7FE00008u || tag == 0x7FE00009u)) {
                     t->stop_reason = FD_STOP_PIXELS;
                     break;
                 }
-                if (tag > opt->stop_after_tag) {
+                if (tag > stop_after) {
                     t->stop_reason = FD_STOP_AFTER_TAG;
                     break;
                 }
-                if (opt->only_group >= 0 && group != (uint32_t)opt->only_group) {
+                if (only_group >= 0 && group != (uint32_t)only_group) {
                     t->stop_reason = FD_STOP_GROUP;
                     break;
                 }
             }
             if (explicit_here) {
                 vr = FD_VR(buf[pos + 4], buf[pos + 5]);
-                if (fd_vr_has_long_length(vr)) {
+                if (vr_long(vr)) {
                     if (remain < 12) {
                         st = FD_ERR_TRUNCATED;
                         goto fail;
                     }
-                    vl = rd32(buf + pos + 8, f->little);
+                    vl = rd32(buf + pos + 8, little);
                     hlen = 12;
                 } else {
-                    vl = rd16(buf + pos + 6, f->little);
+                    vl = rd16(buf + pos + 6, little);
                 }
             } else {
                 /* implicit VR, or a non-letter VR in explicit data (read as implicit) */
-                vl = rd32(buf + pos + 4, f->little);
+                vl = rd32(buf + pos + 4, little);
                 vr = fd_dict_vr(tag);
                 flags |= FD_F_IMPLICIT | FD_F_VR_DICT;
                 if (!vr) {

@@ -17,18 +17,11 @@ from typing import Any, Iterable, Iterator
 
 from fastdicom import _core
 from fastdicom._ingest_spec import Plan
-from fastdicom.reader import dcmread
-from fastdicom.uid import encoding_for_transfer_syntax
-
-try:
-    from fastdicom._preamble import EXECUTABLE_MAGIC, preamble_is_executable
-except ImportError:  # pragma: no cover - a tree where it is still in the writer
-    from fastdicom.writer import EXECUTABLE_MAGIC, preamble_is_executable
+from fastdicom.reader import dcmread, read_tokens
 
 __all__ = ["iter_files", "WalkError", "error_message", "Header", "read_header", "FIRST_READ",
            "MAX_READ"]
 
-_tokenize = _core.tokenize
 _STOP_NONE = _core.STOP_NONE
 
 #: First read of a file; doubled while the header goes on, up to MAX_READ.
@@ -165,57 +158,13 @@ class Header:
         self.size = size
 
 
-# first bytes of the executables preamble_is_executable knows (a cheap test first)
-_EXEC_FIRST = frozenset(m[0] for m in EXECUTABLE_MAGIC)
-_GROUP_LENGTH_HEADER = b"\x02\x00\x00\x00UL\x04\x00"  # (0002,0000) UL, 4 bytes
-_TS_CACHE: dict = {}  # raw Transfer Syntax UID value -> (UID text, Encoding)
-
-
-def _transfer_syntax(raw: bytes) -> tuple:
-    got = _TS_CACHE.get(raw)
-    if got is None:
-        ts = raw.rstrip(b"\x00 ").decode("ascii", "replace").strip()
-        got = (ts, encoding_for_transfer_syntax(ts) if ts else None)
-        if len(_TS_CACHE) < 256:
-            _TS_CACHE[raw] = got
-    return got
-
-
 def _tokens_of(data: bytes, plan: Plan) -> tuple | None:
     """(tokens, meta tokens, transfer syntax) of a file's bytes by the common
-    path of :func:`fastdicom.dcmread` (preamble, ``DICM``, a File Meta
-    Information group whose length is right, a transfer syntax that is not
-    deflated, the VR encoding it names): the same tokenizer calls without
-    building a FileDataset. ``None`` for anything else, which then goes
+    path of :func:`fastdicom.dcmread` (:func:`fastdicom.reader.read_tokens`),
+    without building a FileDataset. ``None`` for anything else, which then goes
     through dcmread itself (so its warnings and fallbacks apply)."""
-    if len(data) < 144 or data[128:134] != b"DICM\x02\x00":
-        return None
-    if data[0] in _EXEC_FIRST and preamble_is_executable(data[:128]):
-        return None  # dcmread warns about it
-    meta = _tokenize(data, 132, only_group=2)
-    i = meta.find(0x00020010, -1)
-    if i < 0:
-        return None
-    ts, enc = _transfer_syntax(meta.value_bytes(i))
-    if enc is None or enc.deflated:
-        return None
-    # dcmread warns when the group length is not the group's: leave those to it
-    if data[132:140] == _GROUP_LENGTH_HEADER:  # where it is (first, explicit VR UL)
-        if int.from_bytes(data[140:144], "little") != meta.end_offset - 144:
-            return None
-    else:
-        i = meta.find(0x00020000, -1)
-        if i >= 0:
-            gl = meta.value_bytes(i)
-            if len(gl) != 4 or \
-                    int.from_bytes(gl, "little") != meta.end_offset - meta.value_offset(i) - 4:
-                return None
-    implicit = enc.implicit_vr
-    tok = _tokenize(data, meta.end_offset, implicit_vr=implicit, little_endian=enc.little_endian,
-                    stop_before_pixels=plan.stop_before_pixels, stop_after_tag=plan.stop_after)
-    if tok.root_explicit_vr == implicit and len(tok):
-        return None  # dcmread warns and reads with the other VR encoding
-    return tok, meta, ts
+    got = read_tokens(data, plan.stop_before_pixels, plan.stop_after)
+    return None if got is None else got[:3]
 
 
 def _from_dataset(ds: Any, size: int) -> Header:

@@ -568,30 +568,9 @@ class PrivateBlock:
 
 class FileDataset(Dataset):
     """The top-level dataset of a file, with its file meta and encoding."""
-
-    @classmethod
-    def _from_file(cls, tokens: _core.Tokens, *, meta_tokens: _core.Tokens | None,
-                   preamble: bytes | None, filename: str | None, transfer_syntax_uid: str | None,
-                   implicit_vr: bool, little_endian: bool, deflated: bool = False,
-                   specific_tags: list[int] | None = None) -> "FileDataset":
-        only = None
-        if specific_tags is not None:
-            only = frozenset(specific_tags) | {0x00080005}
-        ds = cls._view(tokens, -1, None, only)
-        d = ds.__dict__
-        meta = Dataset._view(meta_tokens) if meta_tokens is not None else Dataset()
-        d["file_meta"] = meta
-        d["preamble"] = preamble
-        d["filename"] = filename
-        d["transfer_syntax_uid"] = transfer_syntax_uid
-        d["is_deflated"] = deflated
-        # as in pydicom: the encoding the transfer syntax names (tokens.root_explicit_vr
-        # tells what the data really used)
-        ds.is_implicit_VR = implicit_vr
-        ds.is_little_endian = little_endian
-        return ds
-
-
+    # made by fastdicom.reader (fastdicom._core.new_file_dataset): a view of the
+    # file's table with file_meta, preamble, filename, transfer_syntax_uid,
+    # is_deflated and the encoding the transfer syntax names
 
 
 def _rebuild_dataset(cls: type, items: list, state: dict, little: Any, implicit: Any,

@@ -15,11 +15,11 @@ import zlib
 from typing import Any, BinaryIO, Iterable, Union
 
 from fastdicom import uid as _uid
-from fastdicom._preamble import preamble_is_executable
-from fastdicom._core import STOP_NONE as _STOP_NONE
+from fastdicom._preamble import EXECUTABLE_MAGIC, preamble_is_executable
+from fastdicom import _core
 from fastdicom._core import tokenize
 from fastdicom.dataset import FileDataset
-from fastdicom.errors import DeflateError, InvalidDicomError, NotDicomError, TruncatedDataError
+from fastdicom.errors import DeflateError, NotDicomError, TruncatedDataError
 
 PathType = Union[str, "os.PathLike[str]"]
 
@@ -32,38 +32,28 @@ _KNOWN_VRS = frozenset(
 )
 
 
-#: First read of a file when only its header is wanted (stop_before_pixels or
-#: specific_tags): a small read beats mapping the file when the header fits.
-HEADER_CHUNK = 16384
-
-
-def _read_path(path: str, header_only: bool) -> tuple[Any, bool]:
-    """(buffer, complete) for a file: its first HEADER_CHUNK bytes when only the
-    header is wanted and the file is larger, else a read-only mmap of it."""
+def _read_path(path: str) -> Any:
+    """A read-only mmap of the file (b"" when it is empty)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return b"", True
-        if header_only and size > HEADER_CHUNK:
-            return os.read(fd, HEADER_CHUNK), False
-        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ), True
+        if os.fstat(fd).st_size == 0:
+            return b""
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     finally:
         os.close(fd)
 
 
-def _open_buffer(fp: Any, header_only: bool = False) -> tuple[Any, str | None, bool]:
-    """(buffer, filename, complete) for a path, a bytes-like object or a binary file."""
+def _open_buffer(fp: Any) -> tuple[Any, str | None]:
+    """(buffer, filename) for a path, a bytes-like object or a binary file."""
     if isinstance(fp, (str, os.PathLike)):
         path = os.fspath(fp)
-        buf, complete = _read_path(path, header_only)
-        return buf, path, complete
+        return _read_path(path), path
     if isinstance(fp, (bytes, bytearray, memoryview, mmap.mmap)):
-        return fp, None, True
+        return fp, None
     read = getattr(fp, "read", None)
     if read is None:
         try:
-            return memoryview(fp), None, True  # any other object with the buffer protocol
+            return memoryview(fp), None  # any other object with the buffer protocol
         except TypeError:
             raise TypeError(
                 "dcmread() expects a path, a bytes-like object or a binary file-like object, "
@@ -72,7 +62,7 @@ def _open_buffer(fp: Any, header_only: bool = False) -> tuple[Any, str | None, b
     data = read()
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("dcmread() needs a file opened in binary mode")
-    return data, getattr(fp, "name", None), True
+    return data, getattr(fp, "name", None)
 
 
 def _has_dicm(buf: memoryview) -> bool:
@@ -137,37 +127,45 @@ def dcmread(
 ) -> FileDataset:
     """Read a DICOM file: pydicom's ``dcmread`` signature and semantics.
 
-    ``fp`` is a path (read through mmap, zero-copy), a bytes-like object, or a
-    binary file-like object (read from its current position). ``defer_size``
-    is accepted for compatibility: values are always decoded lazily.
+    ``fp`` is a path (read through mmap, zero-copy; when only the header is
+    wanted, with ``stop_before_pixels`` or ``specific_tags``, only the start of
+    the file is read), a bytes-like object, or a binary file-like object (read
+    from its current position). ``defer_size`` is accepted for compatibility:
+    values are always decoded lazily.
     """
     if not specific_tags:  # as pydicom: an empty list filters nothing
         specific_tags = None
-    header_only = stop_before_pixels or specific_tags is not None
-    buf_obj, filename, complete = _open_buffer(fp, header_only)
-    if not complete:
-        try:
-            ds = _read(buf_obj, filename, stop_before_pixels, force, specific_tags, max_depth,
-                       max_inflated_size, partial=True)
-        except (InvalidDicomError, _Incomplete):
-            ds = None
-        if ds is not None:
-            return ds
-        buf_obj, _, _ = _open_buffer(filename, False)
-    return _read(buf_obj, filename, stop_before_pixels, force, specific_tags, max_depth,
+    tags = stop_after = only = None
+    if specific_tags is not None:
+        from fastdicom.tag import Tag  # local: only needed here
+
+        tags = [int(Tag(t)) for t in specific_tags]
+        if tags:
+            stop_after = max(max(tags), 0x00080005)
+        only = frozenset(tags) | {0x00080005}
+    if (stop_before_pixels or tags is not None) and isinstance(fp, (str, os.PathLike)):
+        # only the header is wanted: the common path reads just the start of the file
+        path = os.fspath(fp)
+        if type(path) is str:
+            ds = _core.read_path_header(path, stop_before_pixels, stop_after, only, max_depth)
+            if ds is not None:
+                return ds
+    buf_obj, filename = _open_buffer(fp)
+    return _read(buf_obj, filename, stop_before_pixels, force, stop_after, only, max_depth,
                  max_inflated_size)
 
 
-class _Incomplete(Exception):
-    """A header-only read did not reach its stop condition within the chunk."""
-
-
 def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: bool,
-          specific_tags: Iterable[Any] | None, max_depth: int, max_inflated_size: int,
-          partial: bool = False) -> FileDataset:
+          stop_after: int | None, only: frozenset | None, max_depth: int,
+          max_inflated_size: int) -> FileDataset:
     buf = buf_obj if isinstance(buf_obj, (bytes, mmap.mmap)) else memoryview(buf_obj).cast("B")
     if len(buf) == 0:
         raise NotDicomError("empty file: no DICOM data")
+    got = _core.read_tokens(buf_obj, stop_before_pixels, stop_after, max_depth)
+    if got is not None:  # the common path, in one compiled call
+        tokens, meta_tokens, ts, enc = got
+        return _core.new_file_dataset(FileDataset, tokens, meta_tokens, bytes(buf[:128]), filename,
+                                      ts, enc.implicit_vr, enc.little_endian, False, only)
 
     preamble = None
     pos = 0
@@ -215,22 +213,12 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
         enc = _guess_encoding(buf, meta_end)
 
     if enc.deflated:
-        if partial:
-            raise _Incomplete
         data_obj: Any = _inflate(buf[meta_end:], max_inflated_size)
         data_pos = 0
     else:
         data_obj = buf_obj
         data_pos = meta_end
 
-    stop_after = None
-    tags = None
-    if specific_tags is not None:
-        from fastdicom.tag import Tag  # local: only needed here
-
-        tags = [int(Tag(t)) for t in specific_tags]
-        if tags:
-            stop_after = max(max(tags), 0x00080005)
     tokens = tokenize(
         data_obj,
         data_pos,
@@ -240,8 +228,6 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
         stop_after_tag=stop_after,
         max_depth=max_depth,
     )
-    if partial and tokens.stop_reason == _STOP_NONE:
-        raise _Incomplete
     if tokens.root_explicit_vr == enc.implicit_vr and len(tokens):
         found = "explicit" if tokens.root_explicit_vr else "implicit"
         expected = "implicit" if enc.implicit_vr else "explicit"
@@ -250,14 +236,19 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
             UserWarning,
             stacklevel=2,
         )
-    return FileDataset._from_file(
-        tokens,
-        meta_tokens=meta_tokens,
-        preamble=preamble,
-        filename=filename,
-        transfer_syntax_uid=ts,
-        implicit_vr=enc.implicit_vr,
-        little_endian=enc.little_endian,
-        deflated=enc.deflated,
-        specific_tags=tags,
-    )
+    return _core.new_file_dataset(FileDataset, tokens, meta_tokens, preamble, filename, ts,
+                                  enc.implicit_vr, enc.little_endian, enc.deflated, only)
+
+
+def read_tokens(buf: Any, stop_before_pixels: bool = False, stop_after_tag: int | None = None,
+                max_depth: int = 64) -> tuple | None:
+    """``(tokens, meta_tokens, transfer_syntax, encoding)`` of the bytes of a
+    DICOM file when it is on the common path of :func:`dcmread` (preamble,
+    ``DICM``, File Meta Information with the right group length, a transfer
+    syntax that is not deflated and names the VR encoding the data uses), else
+    None: ``dcmread`` then warns, guesses the encoding or inflates."""
+    return _core.read_tokens(buf, stop_before_pixels, stop_after_tag, max_depth)
+
+
+_core.configure_reader(FileDataset, _uid.encoding_for_transfer_syntax, dict(_uid._NATIVE),
+                       preamble_is_executable, [m[0] for m in EXECUTABLE_MAGIC])

@@ -1,13 +1,16 @@
 # Hot path of the dataset layer: element lookup by tag or keyword, lazy
 # element creation and value decoding, in C. fastdicom/dataset.py and
 # fastdicom/dataelem.py subclass these and hold everything else.
-from cpython.dict cimport PyDict_GetItem
-from cpython.object cimport PyObject, PyObject_GenericGetAttr
+from cpython.dict cimport PyDict_GetItem, PyDict_SetDefault
+from cpython.object cimport PyObject, PyObject_GenericGetAttr, PyTypeObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from cpython.unicode cimport PyUnicode_Check, PyUnicode_GET_LENGTH, PyUnicode_READ_CHAR
 
 cdef extern from "Python.h":
     void PyObject_GC_UnTrack(void *op)
 
 cdef object _UNSET = object()
+cdef tuple _NO_ARGS = ()
 UNSET = _UNSET
 
 # Set once by fastdicom.dataset at import (see configure()).
@@ -15,7 +18,7 @@ cdef dict _KEYWORDS = {}
 cdef object _convert_value = None
 cdef object _Tag = None
 cdef object _int_new = int.__new__
-cdef object _list_new = list.__new__
+cdef str _SQ = "SQ"
 cdef object _Element = None
 cdef object _Sequence = None
 cdef object _Dataset = None
@@ -30,7 +33,7 @@ cdef object _convert_assigned = None
 import weakref as _weakref_mod
 cdef object _wref = _weakref_mod.ref
 
-_PSEUDO_VRS = frozenset(["xs", "ox", "px", "lt", "up", "UN"])
+cdef object _PSEUDO_VRS = frozenset(["xs", "ox", "px", "lt", "up", "UN"])
 
 
 def configure(keywords, convert_value, tag_class, element_class, sequence_class, default_encoding,
@@ -45,6 +48,12 @@ def configure(keywords, convert_value, tag_class, element_class, sequence_class,
     global _KEYWORDS, _convert_value, _Tag, _Element, _Sequence, _DEFAULT_ENC, _CONVERTERS, _LUT_TAGS
     _CONVERTERS = converters
     _LUT_TAGS = lut_tags
+    global _N_LUT
+    _N_LUT = 0
+    for t in sorted(lut_tags)[:8]:
+        _LUT_C[_N_LUT] = t
+        _N_LUT += 1
+    assert _N_LUT == len(lut_tags)
     _KEYWORDS = keywords
     _convert_value = convert_value
     _Tag = tag_class
@@ -53,23 +62,58 @@ def configure(keywords, convert_value, tag_class, element_class, sequence_class,
     _DEFAULT_ENC = default_encoding
 
 
-cdef dict _TAGS = {}
+cdef uint32_t _LUT_C[8]
+cdef int _N_LUT = 0
+
+
+cdef inline bint _is_lut_tag(uint32_t t):
+    cdef int k
+    for k in range(_N_LUT):
+        if _LUT_C[k] == t:
+            return True
+    return False
+
+
+# Tags are immutable ints, so one object per value serves all: a direct-mapped
+# cache of them (strong references, replaced on collision).
+cdef enum:
+    _TAG_SLOTS = 4096
+cdef uint32_t _TAG_KEYS[_TAG_SLOTS]
+cdef PyObject *_TAG_OBJS[_TAG_SLOTS]
 
 
 cdef inline object _tag_object(uint32_t t):
-    """The Tag for ``t``: Tags are immutable ints, so one object per value serves all."""
-    cdef PyObject *p = PyDict_GetItem(_TAGS, t)
-    if p != NULL:
+    """The Tag for ``t``."""
+    cdef uint32_t h = ((t * 2654435761u) >> 20) & (_TAG_SLOTS - 1)
+    cdef PyObject *p = _TAG_OBJS[h]
+    if p != NULL and _TAG_KEYS[h] == t:
         return <object>p
     tag = _int_new(_Tag, t)
-    if len(_TAGS) < 65536:
-        _TAGS[t] = tag
+    Py_INCREF(tag)
+    p = _TAG_OBJS[h]  # read again: making the tag may have run other threads
+    _TAG_OBJS[h] = <PyObject *>tag
+    _TAG_KEYS[h] = t
+    Py_XDECREF(p)
     return tag
 
 
+cdef PyObject *_VR_OBJS[676]   # VR strings of two upper-case letters
+
+
 cdef inline str _vr_str(const char *vr):
-    cdef int key = ((<unsigned char>vr[0]) << 8) | (<unsigned char>vr[1])
-    cdef PyObject *p = PyDict_GetItem(_VR_STR, key)
+    cdef unsigned char a = <unsigned char>vr[0], b = <unsigned char>vr[1]
+    cdef int key
+    cdef PyObject *p
+    if 65 <= a <= 90 and 65 <= b <= 90:
+        key = (a - 65) * 26 + (b - 65)
+        if _VR_OBJS[key] == NULL:
+            s = vr[:2].decode("latin-1")
+            if _VR_OBJS[key] == NULL:  # (not made by another thread meanwhile)
+                Py_INCREF(s)
+                _VR_OBJS[key] = <PyObject *>s
+        return <str>_VR_OBJS[key]
+    key = (a << 8) | b
+    p = PyDict_GetItem(_VR_STR, key)
     if p != NULL:
         return <str>p
     s = vr[:2].decode("latin-1")
@@ -92,15 +136,7 @@ cdef class ElementBase:
 
     @property
     def value(self):
-        v = self._value
-        if v is _UNSET:
-            v = _decode_element(self)
-            # another thread may have decoded it meanwhile: keep the first
-            if self._value is _UNSET:
-                self._value = v
-            else:
-                v = self._value
-        return v
+        return _value_of(self)
 
     @value.setter
     def value(self, val):
@@ -110,12 +146,28 @@ cdef class ElementBase:
         self._index = -1
 
 
+cdef inline object _value_of(ElementBase e):
+    """The value of ``e``, decoded from its table on first access."""
+    v = e._value
+    if v is _UNSET:
+        v = _decode_element(e)
+        # another thread may have decoded it meanwhile: keep the first
+        if e._value is _UNSET:
+            e._value = v
+        else:
+            v = e._value
+    return v
+
+
 cdef object _encodings_at(Tokens tok, Py_ssize_t ds_idx):
     """Python encodings of the dataset whose record is ``ds_idx`` (an item, or
     -1 for the top level) in ``tok``: its (0008,0005), else its parent's.
     Read from the table alone, so elements need no link to their dataset."""
-    cdef PyObject *p = PyDict_GetItem(tok.enc_cache, ds_idx)
+    cdef PyObject *p
     cdef Py_ssize_t i, seq
+    if ds_idx >= 0 and not tok._has_nested_charset():
+        ds_idx = -1  # no item has one of its own: all inherit the top level's
+    p = PyDict_GetItem(tok.enc_cache, ds_idx)
     if p != NULL:
         return <object>p
     i = tok._find(0x00080005, ds_idx)
@@ -141,35 +193,55 @@ def encodings_at(Tokens tok, Py_ssize_t ds_idx):
     return _encodings_at(tok, ds_idx)
 
 
+cdef object _enc_of(Tokens tok, fd_record *r):
+    """Encodings for the value of record ``r`` (the default for (0008,0005) itself)."""
+    if r.tag == 0x00080005:
+        return _DEFAULT_ENC
+    return _encodings_at(tok, r.parent)
+
+
+cdef inline bint _is_sq(object vr):
+    """vr == "SQ", for a str."""
+    return vr is _SQ or (PyUnicode_Check(vr) and PyUnicode_GET_LENGTH(vr) == 2
+                         and <int>PyUnicode_READ_CHAR(vr, 0) == 83
+                         and <int>PyUnicode_READ_CHAR(vr, 1) == 81)
+
+
 cdef object _decode_element(ElementBase elem):
     """Value of an element read from a table."""
-    if elem.VR == "SQ":
+    cdef Tokens tok
+    cdef fd_record *r
+    cdef const unsigned char *b
+    cdef bint lut
+    vr = elem.VR
+    if _is_sq(vr):
         owner = elem._owner() if elem._owner is not None else None
         if owner is not None and ((<Tokens>elem._tokens).table.records[elem._index].flags & FD_F_SEQUENCE):
-            seq = _list_new(_Sequence)
-            seq.extend((<DatasetBase>owner)._sequence_items(elem))
+            seq = _new_of(_Sequence)
+            (<list>seq).extend((<DatasetBase>owner)._sequence_items(elem))
             if elem.is_undefined_length:
                 seq.is_undefined_length = True
             return seq
         return _decode_sequence(elem, owner)
-    cdef Tokens tok = <Tokens>elem._tokens
-    raw = tok._value_bytes(elem._index)
-    if elem.tag == 0x00080005:
-        enc = _DEFAULT_ENC
-    else:
-        enc = _encodings_at(tok, tok.table.records[elem._index].parent)
-    v = _fast_value(elem.VR, raw, elem._little_endian, enc)
-    if v is not _UNSET and elem.tag not in _LUT_TAGS:
-        return v
+    tok = <Tokens>elem._tokens
+    r = &tok.table.records[elem._index]
+    b = <const unsigned char *>tok.view.buf + r.value_offset
+    lut = _is_lut_tag(r.tag)
+    if not lut:
+        v = _fast_value(vr, b, <Py_ssize_t>r.value_length, elem._little_endian, tok, r)
+        if v is not _UNSET:
+            return v
     # the common case straight to the VR's converter; anything unusual
     # (empty, LUT descriptors, errors) through convert_value
-    cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, elem.VR)
-    if conv != NULL and len(raw) and elem.tag not in _LUT_TAGS:
+    raw = PyBytes_FromStringAndSize(<const char *>b, <Py_ssize_t>r.value_length)
+    enc = _enc_of(tok, r)
+    cdef PyObject *conv = PyDict_GetItem(_CONVERTERS, vr)
+    if conv != NULL and r.value_length and not lut:
         try:
             return (<object>conv)(raw, elem._little_endian, enc)
         except Exception:
             pass
-    return _convert_value(elem.VR, raw, little_endian=elem._little_endian, encodings=enc, tag=elem.tag)
+    return _convert_value(vr, raw, little_endian=elem._little_endian, encodings=enc, tag=elem.tag)
 
 
 cdef class DatasetBase:
@@ -257,7 +329,7 @@ cdef class DatasetBase:
         if self._dict is not None:
             d = self._dict
             return iter([d[t] for t in sorted(d)])
-        return _ElementIter(self, self._indices())
+        return _ElementIter.__new__(_ElementIter, self, self._indices())
 
     def __len__(self):
         if self._dict is not None:
@@ -265,7 +337,7 @@ cdef class DatasetBase:
         return len(self._indices())
 
     cdef object _new_item(self, Tokens tok, Py_ssize_t index):
-        cdef DatasetBase item = <DatasetBase>_Dataset.__new__(_Dataset)
+        cdef DatasetBase item = <DatasetBase>_new_of(_Dataset)
         item._tokens = tok
         item._parent = index
         item._parent_ref = self._weak_self()
@@ -308,29 +380,34 @@ cdef class DatasetBase:
             return None
         if self._only is not None and tag not in self._only:
             return None
-        return self._element_at_c(i)
+        return self._element_at_c(i, False)  # (not in _elems: looked above)
 
     def _element_at(self, Py_ssize_t i):
         return self._element_at_c(i)
 
-    cdef object _element_at_c(self, Py_ssize_t i):
+    cdef object _element_at_c(self, Py_ssize_t i, bint made=True):
+        """The element of record ``i`` (``made``: it may have been made before)."""
         cdef Tokens tok = <Tokens>self._tokens
         cdef fd_record *r = &tok.table.records[i]
         cdef uint32_t t = r.tag
-        cdef PyObject *p = PyDict_GetItem(self._elems, t)
         cdef ElementBase e
-        if p != NULL:
-            return <object>p
+        cdef PyObject *p
         tag = _tag_object(t)
+        if made:
+            p = PyDict_GetItem(self._elems, tag)
+            if p != NULL:
+                return <object>p
         if r.flags & FD_F_SEQUENCE:
-            vr = "SQ"
+            vr = _SQ
         else:
             vr = _vr_str(r.vr)
-            if (r.flags & FD_F_VR_UNKNOWN) or (vr in _PSEUDO_VRS and not (
+            # (the pseudo VRs of the dictionary are lower case, or UN)
+            if (r.flags & FD_F_VR_UNKNOWN) or ((97 <= <unsigned char>r.vr[0] <= 122 or (
+                    r.vr[0] == 85 and r.vr[1] == 78)) and vr in _PSEUDO_VRS and not (
                     # an explicit UN too long for a 16-bit length stays UN (pydicom)
                     vr == "UN" and r.value_length >= 0xFFFF and not (t >> 16) & 1)):
                 vr = self._resolve_vr(tag, vr, r.flags)
-        e = ElementBase.__new__(_Element)
+        e = <ElementBase>(<PyTypeObject *>_Element).tp_new(<type>_Element, <PyObject *>_NO_ARGS, NULL)
         e.tag = tag
         e.VR = vr
         # Elements read from a table refer to it, to a weak reference and to
@@ -339,14 +416,15 @@ cdef class DatasetBase:
         PyObject_GC_UnTrack(<void *>e)
         e._value = _UNSET
         e._tokens = tok
-        e._owner = self._weak_self()
+        if _is_sq(vr):  # only sequences need their dataset (for their items' parent)
+            e._owner = self._weak_self()
         e._index = i
         e.is_undefined_length = (r.flags & FD_F_UNDEFINED) != 0
         e._little_endian = (r.flags & FD_F_BIG_ENDIAN) == 0
         if (t >> 16) & 1 and (t & 0xFFFF) > 0x00FF:
             e.private_creator = self._private_creator(tag)
         # another thread may have made it meanwhile: keep the first
-        return self._elems.setdefault(tag, e)
+        return <object>PyDict_SetDefault(self._elems, tag, e)
 
     def __getattribute__(self, name):
         # keywords first: no AttributeError is raised (and caught) on the way
@@ -355,10 +433,7 @@ cdef class DatasetBase:
         if p != NULL:
             elem = self._lookup_c(<object>p)
             if elem is not None:
-                e = <ElementBase>elem
-                if e._value is _UNSET:
-                    return e.value
-                return e._value
+                return _value_of(<ElementBase>elem)
         return PyObject_GenericGetAttr(self, name)
 
 

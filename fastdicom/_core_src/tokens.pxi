@@ -84,6 +84,7 @@ cdef class Tokens:
     cdef int32_t *root_kids
     cdef Py_ssize_t n_root_kids
     cdef bint root_sorted
+    cdef int nested_cs                  # a (0008,0005) inside an item: -1 not known yet
 
     def __cinit__(self):
         fd_table_init(&self.table)
@@ -93,6 +94,7 @@ cdef class Tokens:
         self.root_kids = NULL
         self.n_root_kids = -1
         self.root_sorted = True
+        self.nested_cs = -1
 
     def __dealloc__(self):
         fd_table_free(&self.table)
@@ -294,6 +296,17 @@ cdef class Tokens:
         self._check(i)
         return self._value_bytes(i)
 
+    cdef bint _has_nested_charset(self):
+        """Whether any item holds a Specific Character Set (one pass, then cached)."""
+        cdef uint64_t i
+        if self.nested_cs < 0:
+            self.nested_cs = 0
+            for i in range(self.table.n):
+                if self.table.records[i].tag == 0x00080005 and self.table.records[i].parent >= 0:
+                    self.nested_cs = 1
+                    break
+        return self.nested_cs == 1
+
     cdef object _value_bytes(self, Py_ssize_t i):
         cdef fd_record *r = &self.table.records[i]
         return PyBytes_FromStringAndSize(<char *>self.view.buf + r.value_offset, <Py_ssize_t>r.value_length)
@@ -310,6 +323,20 @@ def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_en
     Raises a :class:`fastdicom.errors.InvalidDicomError` subclass carrying the
     byte offset where the data went wrong.
     """
+    cdef int32_t group = -1
+    if only_group is not None:
+        if not 0 <= only_group <= 0xFFFF:
+            raise ValueError("only_group must be a 16-bit group number")
+        group = <int32_t>only_group
+    return _tokenize(obj, offset, implicit_vr, little_endian, stop_before_pixels,
+                     0xFFFFFFFFu if stop_after_tag is None else <uint32_t>stop_after_tag,
+                     group, max_depth, detect_vr, max_records)
+
+
+cdef Tokens _tokenize(obj, Py_ssize_t offset, bint implicit_vr, bint little_endian,
+                      bint stop_before_pixels, uint32_t stop_after_tag, int32_t only_group,
+                      unsigned int max_depth, bint detect_vr, Py_ssize_t max_records):
+    """tokenize() with C arguments (stop_after_tag 0xFFFFFFFF: never; only_group -1: any)."""
     cdef Tokens tok = Tokens.__new__(Tokens)
     cdef fd_options opt
     cdef fd_status st
@@ -329,12 +356,8 @@ def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_en
     opt.little_endian = 1 if little_endian else 0
     opt.stop_before_pixels = 1 if stop_before_pixels else 0
     opt.detect_vr = 1 if detect_vr else 0
-    if stop_after_tag is not None:
-        opt.stop_after_tag = <uint32_t>stop_after_tag
-    if only_group is not None:
-        if not 0 <= only_group <= 0xFFFF:
-            raise ValueError("only_group must be a 16-bit group number")
-        opt.only_group = <int32_t>only_group
+    opt.stop_after_tag = stop_after_tag
+    opt.only_group = only_group
     if max_depth > 0x7FFF:
         raise ValueError("max_depth must be at most 32767")
     opt.max_depth = max_depth

@@ -1,0 +1,255 @@
+# The common path of reading a DICOM file, in one compiled call: preamble,
+# "DICM", a File Meta Information group whose length is right, a transfer
+# syntax that is not deflated and names the VR encoding the data uses. Paths
+# are opened and read here with the GIL released (only the start of the file
+# when only the header is wanted). Anything else returns None and is left to
+# fastdicom.reader, whose warnings and fallbacks then apply.
+from libc.errno cimport errno, EINTR
+from cpython.bytes cimport PyBytes_AS_STRING
+from cpython.object cimport PyTypeObject
+from cpython.ref cimport Py_DECREF
+from libc.string cimport memcmp
+
+# POSIX open/read/close; elsewhere (Windows) paths take the Python path.
+cdef extern from *:
+    """
+    #if defined(_WIN32)
+    #define FD_POSIX_IO 0
+    static int fd_sys_open(const char *p) { (void)p; return -1; }
+    static Py_ssize_t fd_sys_read(int fd, char *b, size_t n) { (void)fd; (void)b; (void)n; return -1; }
+    static int fd_sys_close(int fd) { (void)fd; return 0; }
+    #else
+    #include <fcntl.h>
+    #include <unistd.h>
+    #define FD_POSIX_IO 1
+    static int fd_sys_open(const char *p) { return open(p, O_RDONLY | O_CLOEXEC); }
+    static Py_ssize_t fd_sys_read(int fd, char *b, size_t n) { return read(fd, b, n); }
+    static int fd_sys_close(int fd) { return close(fd); }
+    #endif
+    """
+    int FD_POSIX_IO
+    int fd_sys_open(const char *p) nogil
+    Py_ssize_t fd_sys_read(int fd, char *b, size_t n) nogil
+    int fd_sys_close(int fd) nogil
+
+cdef extern from "Python.h":
+    PyObject *_fd_bytes_new "PyBytes_FromStringAndSize"(const char *s, Py_ssize_t n)
+    int _PyBytes_Resize(PyObject **b, Py_ssize_t n) except -1
+    object PyObject_GenericGetDict(object o, void *context)
+    bytes PyUnicode_EncodeFSDefault(object s)
+
+# Set once by fastdicom.reader (see configure_reader()).
+cdef object _FileDataset = None
+cdef object _encoding_for_ts = None
+cdef dict _NATIVE_TS = {}
+cdef object _preamble_is_executable = None
+cdef object _EXEC_FIRST = frozenset()
+cdef dict _TS_TEXT = {}        # raw Transfer Syntax UID value -> its text
+
+#: First read of a file whose header only is wanted, and the larger read
+#: that follows when the header goes on (past that: the whole file, mapped).
+FIRST_READ = 8192
+SECOND_READ = 65536
+
+
+def configure_reader(file_dataset_class, encoding_for_ts, native_ts, preamble_is_executable,
+                     exec_first):
+    """Wire the Python parts of the file layer into the compiled core."""
+    global _FileDataset, _encoding_for_ts, _NATIVE_TS, _preamble_is_executable, _EXEC_FIRST
+    _FileDataset = file_dataset_class
+    _encoding_for_ts = encoding_for_ts
+    _NATIVE_TS = native_ts
+    _preamble_is_executable = preamble_is_executable
+    _EXEC_FIRST = frozenset(exec_first)
+
+
+cdef object _ts_text(bytes raw):
+    cdef PyObject *p = PyDict_GetItem(_TS_TEXT, raw)
+    if p != NULL:
+        return <object>p
+    ts = raw.rstrip(b"\x00 ").decode("ascii", "replace").strip()
+    if len(_TS_TEXT) < 256:
+        _TS_TEXT[raw] = ts
+    return ts
+
+
+cdef inline uint32_t _le32(const unsigned char *b):
+    return b[0] | (<uint32_t>b[1] << 8) | (<uint32_t>b[2] << 16) | (<uint32_t>b[3] << 24)
+
+
+cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
+                         unsigned int max_depth):
+    """(tokens, meta tokens, transfer syntax, Encoding) of a file's bytes on the
+    common path, or None. Errors of the tokenizer propagate."""
+    cdef Py_buffer view
+    cdef const unsigned char *b
+    cdef Py_ssize_t n, i
+    cdef Tokens meta, tok
+    cdef bint executable = False
+    PyObject_GetBuffer(obj, &view, PyBUF_SIMPLE)
+    try:
+        b = <const unsigned char *>view.buf
+        n = view.len
+        if n < 144 or memcmp(b + 128, b"DICM\x02\x00", 6) != 0:
+            return None
+        if b[0] in _EXEC_FIRST:
+            executable = _preamble_is_executable(PyBytes_FromStringAndSize(<const char *>b, 128))
+    finally:
+        PyBuffer_Release(&view)
+    if executable:
+        return None  # dcmread warns about it
+    meta = _tokenize(obj, 132, False, True, False, 0xFFFFFFFFu, 2, max_depth, True, 0)
+    i = meta._find(0x00020010, -1)
+    if i < 0:
+        return None
+    ts = _ts_text(meta._value_bytes(i))
+    if not ts:
+        return None
+    enc = _NATIVE_TS.get(ts)
+    if enc is None:
+        enc = _encoding_for_ts(ts)
+    if (<tuple>enc)[2]:  # (an Encoding: a tuple subclass, read as a tuple)
+        return None  # deflated
+    # dcmread warns when the group length is not the group's: leave those to it
+    i = meta._find(0x00020000, -1)
+    if i >= 0:
+        if meta.table.records[i].value_length != 4 or _le32(
+                <const unsigned char *>meta.view.buf + meta.table.records[i].value_offset) \
+                != meta.table.end_offset - meta.table.records[i].value_offset - 4:
+            return None
+    implicit = (<tuple>enc)[0]
+    tok = _tokenize(obj, <Py_ssize_t>meta.table.end_offset, implicit, (<tuple>enc)[1], stop_before_pixels,
+                    stop_after, -1, max_depth, True, 0)
+    if tok.table.root_explicit_vr == <bint>implicit and tok.table.n:
+        return None  # dcmread warns and reads with the other VR encoding
+    return (tok, meta, ts, enc)
+
+
+def read_tokens(buf, bint stop_before_pixels=False, stop_after_tag=None,
+                unsigned int max_depth=64):
+    """``(tokens, meta_tokens, transfer_syntax, encoding)`` of the bytes of a
+    DICOM file read the way :func:`fastdicom.dcmread` reads it, when the file
+    is on the common path (preamble, ``DICM``, File Meta Information with the
+    right group length, a transfer syntax that is not deflated and names the
+    encoding the data uses); None otherwise (``dcmread`` then warns, guesses
+    or inflates). Errors of the data raise as in ``dcmread``."""
+    return _read_common(buf, stop_before_pixels,
+                        0xFFFFFFFFu if stop_after_tag is None else <uint32_t>stop_after_tag,
+                        max_depth)
+
+
+cdef Py_ssize_t _read_all(int fd, char *p, Py_ssize_t n) nogil:
+    """Read up to ``n`` bytes (fewer only at the end of the file); -1 on error."""
+    cdef Py_ssize_t got = 0, r
+    while got < n:
+        r = fd_sys_read(fd, p + got, <size_t>(n - got))
+        if r < 0:
+            if errno == EINTR:
+                continue
+            return -1
+        if r == 0:
+            break
+        got += r
+    return got
+
+
+cdef object _read_head(int fd, Py_ssize_t size):
+    """The next ``size`` bytes of ``fd`` at most (fewer: the file ended), or None."""
+    cdef PyObject *raw = _fd_bytes_new(NULL, size)
+    cdef Py_ssize_t got
+    cdef char *p
+    if raw == NULL:
+        raise MemoryError()
+    p = PyBytes_AS_STRING(<object>raw)
+    with nogil:
+        got = _read_all(fd, p, size)
+    if got < 0:
+        Py_DECREF(<object>raw)
+        return None
+    if got < size:
+        _PyBytes_Resize(&raw, got)
+    data = <object>raw
+    Py_DECREF(data)
+    return data
+
+
+def read_path_header(path, bint stop_before_pixels, stop_after_tag, only,
+                     unsigned int max_depth):
+    """The FileDataset of the header of the file ``path`` (a str) on the common
+    path (see :func:`read_tokens`), reading only the start of the file: FIRST_READ
+    bytes, then up to SECOND_READ while the walk does not reach its stop
+    (before the pixels, or past ``stop_after_tag``). None when the file is not
+    on the common path, its header is longer, or it cannot be read (the caller
+    then reads it the general way, raising its errors)."""
+    cdef uint32_t stop = 0xFFFFFFFFu if stop_after_tag is None else <uint32_t>stop_after_tag
+    cdef int fd
+    cdef bytes fs = PyUnicode_EncodeFSDefault(path)
+    cdef const char *cpath = fs
+    cdef Py_ssize_t want = FIRST_READ
+    cdef bint complete
+    if not FD_POSIX_IO or b"\x00" in fs:
+        return None
+    with nogil:
+        fd = fd_sys_open(cpath)
+    if fd < 0:
+        return None
+    try:
+        data = _read_head(fd, want)
+        while data is not None:
+            complete = len(<bytes>data) < want
+            try:
+                got = _read_common(data, stop_before_pixels, stop, max_depth)
+            except _errors.InvalidDicomError:
+                if complete:
+                    return None
+                got = ()  # the header goes on past what was read
+            if got is None:
+                return None
+            if got and (complete or (<Tokens>got[0]).table.stop_reason != FD_STOP_NONE):
+                enc = got[3]
+                return _new_file_dataset(_FileDataset, got[0], got[1], data[:128], path, got[2],
+                                         (<tuple>enc)[0], (<tuple>enc)[1], False, only)
+            if want >= SECOND_READ:
+                return None
+            more = _read_head(fd, SECOND_READ - want)
+            if more is None:
+                return None
+            want = SECOND_READ
+            data = <bytes>data + <bytes>more
+        return None
+    finally:
+        with nogil:
+            fd_sys_close(fd)
+
+
+cdef object _new_view(cls, Tokens tok):
+    cdef DatasetBase ds = <DatasetBase>(<PyTypeObject *>cls).tp_new(<type>cls, <PyObject *>_NO_ARGS, NULL)
+    ds._tokens = tok
+    ds._dict = None
+    ds.is_little_endian = tok.little_endian
+    ds.is_implicit_VR = not tok.explicit_vr
+    return ds
+
+
+cdef object _new_file_dataset(cls, Tokens tok, meta, preamble, filename, ts, implicit,
+                              little, deflated, only):
+    cdef DatasetBase ds = <DatasetBase>_new_view(cls, tok)
+    ds._only = only
+    d = PyObject_GenericGetDict(ds, NULL)
+    d["file_meta"] = _new_view(_Dataset, <Tokens>meta) if meta is not None else _Dataset()
+    d["preamble"] = preamble
+    d["filename"] = filename
+    d["transfer_syntax_uid"] = ts
+    d["is_deflated"] = deflated
+    # as in pydicom: the encoding the transfer syntax names (tokens.root_explicit_vr
+    # tells what the data really used)
+    ds.is_implicit_VR = implicit
+    ds.is_little_endian = little
+    return ds
+
+
+def new_file_dataset(cls, Tokens tokens, meta_tokens, preamble, filename, transfer_syntax_uid,
+                     implicit_vr, little_endian, deflated, only):
+    """A FileDataset (``cls``) viewing ``tokens`` (see FileDataset._from_file)."""
+    return _new_file_dataset(cls, tokens, meta_tokens, preamble, filename, transfer_syntax_uid,
+                             implicit_vr, little_endian, deflated, only)
