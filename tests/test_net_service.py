@@ -300,3 +300,24 @@ def test_send_message_pieces():
         scp.receive_data(p)
     message = scp.next_event()
     assert message.message_id == 7 and message.data == data
+
+
+@pytest.mark.parametrize("ae", ["AE1", "", "ODD-TITLE"])
+def test_stored_file_meta_is_what_the_writer_writes(ae):
+    """The SCP's directly encoded File Meta Information equals the writer's."""
+    import io
+
+    from fastdicom.net.storage import _file_meta
+    from fastdicom.writer import write_file_meta_info
+
+    meta = fastdicom.Dataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = CT
+    meta.MediaStorageSOPInstanceUID = "1.2.345"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    if ae:
+        meta.SourceApplicationEntityTitle = ae
+    out = io.BytesIO()
+    write_file_meta_info(out, meta, enforce_standard=True)
+    assert _file_meta(CT, "1.2.345", "1.2.840.10008.1.2.1", ae) == \
+        b"\x00" * 128 + b"DICM" + out.getvalue()

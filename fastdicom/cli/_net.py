@@ -17,7 +17,7 @@ def add_options(p: argparse.ArgumentParser, *, scu: bool) -> None:
         g.add_argument("--aec", "-aec", metavar="TITLE", default="ANY-SCP",
                        help="the called AE title (default ANY-SCP)")
     g.add_argument("--max-pdu", "-pdu", type=int, default=None, metavar="N",
-                   help="largest P-DATA-TF PDU we accept (default 16382)")
+                   help="largest P-DATA-TF PDU we accept (default 262144)")
     g.add_argument("--acse-timeout", "-ta", type=float, default=30.0, metavar="S",
                    help="seconds to wait for association answers (default 30)")
     g.add_argument("--dimse-timeout", "-td", type=float, default=30.0, metavar="S",

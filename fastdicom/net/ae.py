@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from fastdicom.net import dimse as _dimse
 from fastdicom.net import storage as _storage
 from fastdicom.net.association import (
-    DEFAULT_MAX_PDU_LENGTH, DEFAULT_TRANSFER_SYNTAXES, REQUESTOR, Abort, AssociateAccept,
+    DEFAULT_TRANSFER_SYNTAXES, REQUESTOR, Abort, AssociateAccept,
     AssociateReject, AssociateRequest, Association, ConnectionClosed, propose_contexts)
 from fastdicom.net.client import ClientAssociation
 from fastdicom.net.errors import (
@@ -32,6 +32,9 @@ from fastdicom.net.transport import AssociationProtocol
 __all__ = ["AE", "VERIFICATION_SOP_CLASS", "ANY_TRANSFER_SYNTAX"]
 
 VERIFICATION_SOP_CLASS = _dimse.VERIFICATION_SOP_CLASS
+#: The largest P-DATA-TF PDU an AE accepts by default (peers send in pieces of that size:
+#: fewer, larger PDUs than the usual 16 KB; memory per association stays bounded by it).
+AE_MAX_PDU_LENGTH = 262144
 #: A supported context's transfer syntaxes: every one the UID dictionary knows.
 ANY_TRANSFER_SYNTAX = None
 
@@ -52,7 +55,8 @@ class AE:
       ARTIM timer: a connection that sends no A-ASSOCIATE-RQ is closed after it);
     - ``dimse_timeout``: for each DIMSE response;
     - ``idle_timeout``: an SCP aborts an association idle for that long;
-    - ``max_pdu_length``: the largest P-DATA-TF we accept (announced to peers);
+    - ``max_pdu_length``: the largest P-DATA-TF we accept (announced to peers;
+      256 KB by default);
     - ``async_ops_window``: operations outstanding at once that we propose (SCU)
       or allow (SCP); 1 is synchronous, the default of most peers;
     - ``require_called_aet``: as SCP, reject requests not addressed to ``ae_title``;
@@ -62,7 +66,7 @@ class AE:
     def __init__(self, ae_title: str = "FASTDICOM", *, acse_timeout: float | None = 30.0,
                  dimse_timeout: float | None = 30.0, idle_timeout: float | None = 60.0,
                  connect_timeout: float | None = 30.0,
-                 max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH, async_ops_window: int = 16,
+                 max_pdu_length: int = AE_MAX_PDU_LENGTH, async_ops_window: int = 16,
                  require_called_aet: bool = False,
                  allowed_calling_aets: Iterable[str] | None = None,
                  max_associations: int = 256) -> None:

@@ -115,14 +115,24 @@ class ClientAssociation:
     async def request(self, message: _dimse.DimseMessage) -> AsyncIterator[Any]:
         """Send a request (its Message ID is set here) and yield its responses,
         the pending ones first, until the final one."""
-        if self._ended is not None:
-            raise AssociationClosed("the association is over") from self._ended
         message_id = self._ids.next()
         message.command.MessageID = message_id
+        async for response in self._exchange(message, message_id):
+            yield response
+
+    async def _exchange(self, message: _dimse.DimseMessage,
+                        message_id: int) -> AsyncIterator[Any]:
+        if self._ended is not None:
+            raise AssociationClosed("the association is over") from self._ended
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self._pending[message_id] = queue
         try:
-            await self._proto.send_message(message)
+            try:
+                await asyncio.wait_for(self._proto.send_message(message), self.dimse_timeout)
+            except asyncio.TimeoutError:
+                self.abort()
+                raise NetworkTimeout(f"the peer took no data for {self.dimse_timeout} s: "
+                                     "association aborted") from None
             while True:
                 try:
                     response = await asyncio.wait_for(queue.get(), self.dimse_timeout)
@@ -145,12 +155,23 @@ class ClientAssociation:
             pass
         return response
 
+    async def _final(self, context_id: int, command_field: int, data: Any = None,
+                     **fields: Any) -> Any:
+        """Send a request encoded straight from ``fields``; its final response."""
+        message_id = self._ids.next()
+        encoded = _dimse.encode_fields(command_field, data is not None, MessageID=message_id,
+                                       **fields)
+        response = None
+        async for response in self._exchange(
+                _dimse.DimseMessage(context_id, data=data, encoded=encoded), message_id):
+            pass
+        return response
+
     async def echo(self) -> int:
         """C-ECHO: the response status."""
         ctx = self.assoc.context_for(_dimse.VERIFICATION_SOP_CLASS)
-        command = _dimse.build_command(_dimse.C_ECHO_RQ, MessageID=1,
-                                       AffectedSOPClassUID=_dimse.VERIFICATION_SOP_CLASS)
-        response = await self.final_response(_dimse.DimseMessage(ctx.context_id, command))
+        response = await self._final(ctx.context_id, _dimse.C_ECHO_RQ,
+                                     AffectedSOPClassUID=_dimse.VERIFICATION_SOP_CLASS)
         return int(response.status)
 
     def _context_for(self, item: Prepared) -> tuple[int, str]:
@@ -176,17 +197,12 @@ class ClientAssociation:
             await asyncio.to_thread(prepare, item)
         try:
             context_id, ts = self._context_for(prepared)
-            data = prepared.dataset_for(ts)
-            fields: dict[str, Any] = dict(
-                MessageID=1, Priority=priority,
+            response = await self._final(
+                context_id, _dimse.C_STORE_RQ, prepared.dataset_for(ts), Priority=priority,
                 AffectedSOPClassUID=prepared.sop_class_uid,
-                AffectedSOPInstanceUID=prepared.sop_instance_uid)
-            if move_originator is not None:
-                fields["MoveOriginatorApplicationEntityTitle"] = move_originator[0]
-                fields["MoveOriginatorMessageID"] = move_originator[1]
-            command = _dimse.build_command(_dimse.C_STORE_RQ, **fields)
-            response = await self.final_response(
-                _dimse.DimseMessage(context_id, command, data))
+                AffectedSOPInstanceUID=prepared.sop_instance_uid,
+                MoveOriginatorApplicationEntityTitle=move_originator and move_originator[0],
+                MoveOriginatorMessageID=move_originator and move_originator[1])
         finally:
             prepared.close()
         return StoreResult(item, prepared.sop_instance_uid, int(response.status),

@@ -214,6 +214,11 @@ def encode_command(command: Dataset | dict[Any, Any]) -> bytes:
         for elem in command:
             items.append((int(elem.tag), elem.VR, elem.value))
     items.sort(key=lambda item: item[0])
+    return _encode_items(items)
+
+
+def _encode_items(items: list[tuple[int, str | None, Any]]) -> bytes:
+    """Elements ``(tag, VR or None, value)`` in tag order, as a command set."""
     body = bytearray()
     for tag, vr, value in items:
         if tag >> 16 != 0:
@@ -225,6 +230,18 @@ def encode_command(command: Dataset | dict[Any, Any]) -> bytes:
         body += struct.pack("<HHI", 0, tag & 0xFFFF, len(raw))
         body += raw
     return struct.pack("<HHII", 0, 0, 4, len(body)) + bytes(body)
+
+
+def encode_fields(command_field: int, has_dataset: bool = False, **fields: Any) -> bytes:
+    """A command set straight to bytes (no Dataset), for the common messages:
+    ``fields`` by keyword among those of PS3.7 E.1 (None: left out)."""
+    items: list[tuple[int, str | None, Any]] = [
+        (0x00000100, "US", command_field),
+        (0x00000800, "US", DATASET_PRESENT if has_dataset else NO_DATASET)]
+    items += [(_FIELD_TAGS[keyword], None, value) for keyword, value in fields.items()
+              if value is not None]
+    items.sort(key=lambda item: item[0])
+    return _encode_items(items)
 
 
 def decode_command(data: bytes | bytearray | memoryview) -> Dataset:
@@ -278,18 +295,46 @@ def build_command(command_field: int | str, **elements: Any) -> Dataset:
 
 
 # -- messages ------------------------------------------------------------------------------
-@dataclass
+#: Keyword -> tag of the command elements of PS3.7 E.1 (for :func:`encode_fields`).
+_FIELD_TAGS = {datadict.keyword_for_tag(tag): tag for tag in _COMMAND_VR}
+
+
 class DimseMessage:
     """A DIMSE message: its presentation context, command set and the encoded
-    data set (``None`` when the command says there is none)."""
+    data set (``None`` when the command says there is none).
 
-    context_id: int
-    command: Dataset
-    data: bytes | None = None
-    #: A received data set streamed to a sink (see :class:`MessageAssembler`) instead of
-    #: ``data``; ``stream_error`` is the exception its ``write`` raised, if any.
-    stream: Any = None
-    stream_error: BaseException | None = None
+    The command is a :class:`fastdicom.Dataset`, or given ``encoded`` (bytes of
+    a command set, e.g. from :func:`encode_fields`) and decoded only if read.
+    A received data set may be streamed to a sink (see
+    :class:`MessageAssembler`) instead of ``data``: then ``stream`` is the sink
+    and ``stream_error`` the exception its ``write`` raised, if any.
+    """
+
+    __slots__ = ("context_id", "_command", "_encoded", "data", "stream", "stream_error")
+
+    def __init__(self, context_id: int, command: Dataset | None = None,
+                 data: bytes | memoryview | None = None, stream: Any = None,
+                 stream_error: BaseException | None = None, *,
+                 encoded: bytes | None = None) -> None:
+        if command is None and encoded is None:
+            raise ValueError("a DIMSE message needs a command set")
+        self.context_id = context_id
+        self._command = command
+        self._encoded = encoded
+        self.data = data
+        self.stream = stream
+        self.stream_error = stream_error
+
+    @property
+    def command(self) -> Dataset:
+        if self._command is None:
+            assert self._encoded is not None
+            self._command = decode_command(self._encoded)
+        return self._command
+
+    @command.setter
+    def command(self, value: Dataset) -> None:
+        self._command, self._encoded = value, None
 
     @property
     def command_field(self) -> int:
@@ -327,11 +372,14 @@ class DimseMessage:
 
     def encode_command(self) -> bytes:
         """The encoded command set, Command Data Set Type set from ``data``."""
+        if self._command is None:  # given encoded (its data set type is the sender's)
+            assert self._encoded is not None
+            return self._encoded
         if self.data is None:
-            self.command.CommandDataSetType = NO_DATASET
-        elif int(self.command.get("CommandDataSetType", NO_DATASET)) == NO_DATASET:
-            self.command.CommandDataSetType = DATASET_PRESENT
-        return encode_command(self.command)
+            self._command.CommandDataSetType = NO_DATASET
+        elif int(self._command.get("CommandDataSetType", NO_DATASET)) == NO_DATASET:
+            self._command.CommandDataSetType = DATASET_PRESENT
+        return encode_command(self._command)
 
     def __repr__(self) -> str:
         size = "no data set" if self.data is None else f"{len(self.data)} bytes of data set"
@@ -346,6 +394,11 @@ def make_response(request: DimseMessage, status: int = Status.SUCCESS,
     rq = request.command
     if not request.is_request or request.command_field == C_CANCEL_RQ:
         raise LocalProtocolError(f"{request.name} has no response")
+    if data is None and not elements and request.command_field in (C_STORE_RQ, C_ECHO_RQ):
+        return DimseMessage(request.context_id, encoded=encode_fields(
+            request.command_field | 0x8000, MessageIDBeingRespondedTo=rq.get("MessageID"),
+            AffectedSOPClassUID=rq.get("AffectedSOPClassUID"),
+            AffectedSOPInstanceUID=rq.get("AffectedSOPInstanceUID"), Status=int(status)))
     fields: dict[str, Any] = {
         "MessageIDBeingRespondedTo": rq.get("MessageID"),
         "AffectedSOPClassUID": rq.get("AffectedSOPClassUID", rq.get("RequestedSOPClassUID")),
@@ -486,7 +539,7 @@ class MessageAssembler:
             command = decode_command(b"".join(self._command_parts))
             self._command_parts = []
             if int(command.get("CommandDataSetType", NO_DATASET)) == NO_DATASET:
-                message = DimseMessage(self._context_id, command, None)
+                message = DimseMessage(self._context_id, command)
                 self.reset()
                 return message
             self._command = command

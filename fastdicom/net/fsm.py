@@ -259,6 +259,13 @@ class StateMachine:
         ``acceptable`` is consulted by AE-6 only. Raises
         :class:`LocalProtocolError` for an empty cell (state unchanged).
         """
+        fixed = _FIXED.get((self.state, event))
+        if fixed is not None:  # a cell whose outcome depends on nothing else (P-DATA ...)
+            self.state = fixed.next_state
+            if fixed.next_state == "Sta1":
+                self.artim_deadline = None
+            self._remember(fixed)
+            return fixed
         if event not in EVENTS:
             raise ValueError(f"unknown event {event!r}")
         name = TRANSITIONS.get((self.state, event))
@@ -287,10 +294,13 @@ class StateMachine:
         self.state = next_state
         if next_state == "Sta1":
             self.artim_deadline = None  # no timer survives the end of the connection
+        self._remember(transition)
+        return transition
+
+    def _remember(self, transition: Transition) -> None:
         self.history.append(transition)
         if len(self.history) > 64:
             del self.history[:32]
-        return transition
 
     def artim_expired(self, now: float) -> bool:
         """Whether the ARTIM timer is running and its deadline has passed at ``now``."""
@@ -299,3 +309,20 @@ class StateMachine:
     def __repr__(self) -> str:
         role = "requestor" if self.requestor else "acceptor"
         return f"<StateMachine {role} {self.state}: {STATES[self.state]}>"
+
+
+def _fixed_transitions() -> dict[tuple[str, str], Transition]:
+    """The cells whose transition is always the same: no ARTIM change, not AE-6
+    (its outcome depends on acceptance) nor AR-8 (on the side): one frozen
+    :class:`Transition` each, reused by :meth:`StateMachine.fire`."""
+    out = {}
+    for (state, event), name in TRANSITIONS.items():
+        action = ACTIONS[name]
+        if action.artim is None and name not in ("AE-6", "AR-8") and action.next_state:
+            out[state, event] = Transition(state, event, action, action.next_state,
+                                           action.send, action.indication, action.close)
+    return out
+
+
+_FIXED = _fixed_transitions()
+

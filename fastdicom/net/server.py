@@ -184,6 +184,8 @@ class _Session:
         self.proto = AssociationProtocol(self.assoc)
         self.request: AssociateRequest | None = None
         self.incoming: set[Any] = set()
+        self.tasks: set[asyncio.Future[Any]] = set()
+        self.window = 1  # requests served at once (the asynchronous operations window)
         self.stored = 0
         server.sessions.add(self)
         self.task: asyncio.Task[None] | None = self.proto.loop.create_task(self.run())
@@ -227,8 +229,12 @@ class _Session:
                     self._abort()
                     return
                 if isinstance(event, _dimse.DimseMessage):
-                    await self._request(event)
+                    if self.window > 1 and event.stream is not None:  # C-STOREs overlap
+                        await self._spawn(self._request(event))
+                    else:
+                        await self._request(event)
                 elif isinstance(event, ReleaseRequest):
+                    await self._settle()  # every response before the A-RELEASE-RP
                     self.proto.send(ReleaseReply())
                 elif isinstance(event, Abort):
                     self.server.stats["aborted"] += 1
@@ -242,11 +248,24 @@ class _Session:
             log.exception("%s: internal error, aborting", self)
             self._abort()
         finally:
+            await self._settle()
             for sink in list(self.incoming):
                 sink.discard()
             self.incoming.clear()
             self.proto.close()
             self.server.sessions.discard(self)
+
+    async def _spawn(self, work: Any) -> None:
+        """Run ``work`` (a request) beside the next ones, at most ``window`` at once."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        if len(self.tasks) >= self.window:
+            await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _settle(self) -> None:
+        if self.tasks:
+            await asyncio.wait(list(self.tasks))
 
     def _abort(self) -> None:
         try:
@@ -265,6 +284,7 @@ class _Session:
             invoked = request.async_ops_window[0]
             ours = server.ae.async_ops_window
             accept.async_ops_window = (min(invoked, ours) if invoked else ours, 1)
+            self.window = accept.async_ops_window[0]
         accepted = sum(c.accepted for c in accept.presentation_contexts)
         if not accepted:
             server.stats["rejected"] += 1

@@ -16,10 +16,11 @@ aborted transfer leaves nothing behind).
 """
 from __future__ import annotations
 
-import io
+import functools
 import mmap
 import os
 import re
+import struct
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -137,21 +138,37 @@ def prepare(item: Any) -> Prepared:
 
 
 # -- SCP -----------------------------------------------------------------------------------
+def _element(tag: int, vr: bytes, value: bytes, pad: bytes) -> bytes:
+    """One explicit VR little endian element of group 0002 (value padded even)."""
+    if len(value) % 2:
+        value += pad
+    if vr == b"OB":
+        return struct.pack("<HH2sHI", 2, tag, vr, 0, len(value)) + value
+    return struct.pack("<HH2sH", 2, tag, vr, len(value)) + value
+
+
+@functools.lru_cache(maxsize=1)
+def _implementation() -> bytes:
+    from fastdicom.uid import FASTDICOM_IMPLEMENTATION_UID
+    from fastdicom.writer import implementation_version_name
+
+    return (_element(0x0012, b"UI", str(FASTDICOM_IMPLEMENTATION_UID).encode(), b"\x00") +
+            _element(0x0013, b"SH", implementation_version_name().encode(), b" "))
+
+
 def _file_meta(sop_class: str, sop_instance: str, transfer_syntax: str,
                source_ae: str | None) -> bytes:
-    from fastdicom.writer import write_file_meta_info
-
-    meta = Dataset()
-    meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance
-    meta.TransferSyntaxUID = transfer_syntax
-    if source_ae:
-        meta.SourceApplicationEntityTitle = source_ae.strip()[:16]
-    out = io.BytesIO()
-    out.write(b"\x00" * 128 + b"DICM")
-    write_file_meta_info(out, meta, enforce_standard=True)
-    return out.getvalue()
+    """Preamble, "DICM" and the File Meta Information of a received instance
+    (what :func:`fastdicom.writer.write_file_meta_info` writes, encoded here
+    directly: one of these per stored file)."""
+    body = (_element(0x0001, b"OB", b"\x00\x01", b"") +
+            _element(0x0002, b"UI", sop_class.encode(), b"\x00") +
+            _element(0x0003, b"UI", sop_instance.encode(), b"\x00") +
+            _element(0x0010, b"UI", transfer_syntax.encode(), b"\x00") + _implementation())
+    if source_ae and source_ae.strip():
+        body += _element(0x0016, b"AE", source_ae.strip()[:16].encode("ascii", "replace"), b" ")
+    return (b"\x00" * 128 + b"DICM" + struct.pack("<HH2sHI", 2, 0, b"UL", 4, len(body)) +
+            body)
 
 
 class IncomingFile:
