@@ -35,8 +35,9 @@ its whole process). Times are medians over ``--repeats`` (pairs interleaved).
 ``os.sync()`` runs before each run (the previous runs' files reach the disk
 outside the timings); a failed run is repeated once (noted in the JSON).
 
-``--window N`` (default 1, synchronous like storescu): fastdicom SCU C-STOREs
-outstanding at once. ``--scp-dir /dev/shm`` stores on tmpfs: on ext4 the
+``--window N`` (default 16, what ``fastdicom store`` negotiates with a fastdicom
+SCP; 1 is synchronous like storescu): fastdicom SCU C-STOREs outstanding at
+once; dcmtk and pynetdicom do not negotiate asynchronous operations. ``--scp-dir /dev/shm`` stores on tmpfs: on ext4 the
 file system work (create + page cache) is most of the SCP's time.
 """
 from __future__ import annotations
@@ -516,8 +517,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, help="runs per pair (default 3, quick 1)")
     p.add_argument("--assocs", type=int, nargs="+", default=[1, 4, 16],
                    help="concurrent associations of part 3 (default 1 4 16)")
-    p.add_argument("--window", type=int, default=1,
-                   help="fastdicom SCU: C-STOREs outstanding per association (default 1)")
+    p.add_argument("--window", type=int, default=16,
+                   help="fastdicom SCU: C-STOREs outstanding per association (default 16)")
     p.add_argument("--max-pdu", type=int, default=None,
                    help="maximum PDU length for every tool (default: each tool's own)")
     p.add_argument("--only", choices=("store", "echo", "concurrent"), action="append",
