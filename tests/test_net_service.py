@@ -321,3 +321,40 @@ def test_stored_file_meta_is_what_the_writer_writes(ae):
     write_file_meta_info(out, meta, enforce_standard=True)
     assert _file_meta(CT, "1.2.345", "1.2.840.10008.1.2.1", ae) == \
         b"\x00" * 128 + b"DICM" + out.getvalue()
+
+
+def test_directory_fsyncs_are_shared(tmp_path, monkeypatch):
+    """Concurrent commits share directory fsyncs, and each caller returns only
+    after an fsync that began after its call."""
+    import threading
+
+    from fastdicom import writer
+    from fastdicom.net import storage
+
+    calls = []
+    real = writer._fsync_directory
+
+    def counted(directory):
+        calls.append(("start", time.monotonic()))
+        time.sleep(0.02)
+        real(directory)
+        calls.append(("end", time.monotonic()))
+
+    monkeypatch.setattr(writer, "_fsync_directory", counted)
+    returned = []
+
+    def commit():
+        asked = time.monotonic()
+        storage._fsync_directory(str(tmp_path))
+        returned.append((asked, time.monotonic()))
+
+    threads = [threading.Thread(target=commit) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    starts = [t for kind, t in calls if kind == "start"]
+    ends = [t for kind, t in calls if kind == "end"]
+    assert len(returned) == 16 and 1 <= len(starts) < 16
+    for asked, done in returned:  # some fsync started after the call and ended before return
+        assert any(asked <= s and e <= done for s, e in zip(starts, ends))

@@ -15,6 +15,7 @@ those services define).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import logging
 import os
@@ -101,6 +102,9 @@ class Server:
         self.storage_dir = None if storage_dir is None else os.fspath(storage_dir)
         self.fsync = fsync
         self.sessions: set[_Session] = set()
+        #: threads for fsync + rename: as many as stores may be in flight, within reason
+        self.committer = concurrent.futures.ThreadPoolExecutor(
+            max(4, min(32, ae.async_ops_window)), thread_name_prefix="fastdicom-commit")
         self._server: asyncio.AbstractServer | None = None
         self.stats = {"associations": 0, "rejected": 0, "aborted": 0, "stored": 0,
                       "failed": 0}
@@ -134,6 +138,7 @@ class Server:
         tasks = [s.task for s in self.sessions if s.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+        self.committer.shutdown(wait=False)
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -361,7 +366,8 @@ class _Session:
             return self.respond(message, Status.OUT_OF_RESOURCES,
                                 ErrorComment="cannot write the file")
         try:
-            path = await asyncio.get_running_loop().run_in_executor(None, sink.commit)
+            path = await asyncio.get_running_loop().run_in_executor(self.server.committer,
+                                                                    sink.commit)
         except OSError as exc:
             self.server.stats["failed"] += 1
             log.warning("%s: cannot store %s: %s", self, sink.sop_instance_uid, exc)

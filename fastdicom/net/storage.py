@@ -22,6 +22,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,7 +245,45 @@ def _umask() -> int:
     return _UMASK
 
 
-def _fsync_directory(directory: str) -> None:
-    from fastdicom.writer import _fsync_directory as sync
+class _DirectorySync:
+    """Group commit of a directory's fsync: each caller returns once an fsync
+    that began after its call has completed; concurrent callers share one."""
 
-    sync(directory)
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._cond = threading.Condition()
+        self._requested = self._done = 0
+        self._running = False
+
+    def sync(self) -> None:
+        with self._cond:
+            self._requested += 1
+            mine = self._requested
+            while self._done < mine:
+                if not self._running:
+                    self._running, target = True, self._requested
+                    break
+                self._cond.wait()
+            else:
+                return
+        try:
+            from fastdicom.writer import _fsync_directory as fsync_directory
+
+            fsync_directory(self.directory)
+        finally:
+            with self._cond:
+                self._running = False
+                self._done = max(self._done, target)
+                self._cond.notify_all()
+
+
+_SYNCS: dict[str, _DirectorySync] = {}
+_SYNCS_LOCK = threading.Lock()
+
+
+def _fsync_directory(directory: str) -> None:
+    with _SYNCS_LOCK:
+        syncer = _SYNCS.get(directory)
+        if syncer is None:
+            syncer = _SYNCS[directory] = _DirectorySync(directory)
+    syncer.sync()
