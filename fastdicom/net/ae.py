@@ -82,6 +82,8 @@ class AE:
         self.supported_contexts: dict[str, list[str] | None] | None = None
         #: SOP class -> (SCU role, SCP role) we grant in role selection (C-GET storage)
         self.roles: dict[str, tuple[bool, bool]] = {}
+        #: AE title -> (host, port): the C-MOVE destinations we know
+        self.known_aes: dict[str, tuple[str, int]] = {}
 
     # -- contexts ---------------------------------------------------------------------
     def add_requested_context(self, abstract_syntax: str,
@@ -115,6 +117,16 @@ class AE:
 
             for uid in query_models(services):
                 out[uid] = every
+        return out
+
+    def roles_for(self, services: set[str]) -> dict[str, tuple[bool, bool]]:
+        """The roles we grant in SCP/SCU role selection: :attr:`roles`, and when
+        serving C-GET, the requestor may take the SCP role of every Storage SOP
+        class (to receive the sub-operations)."""
+        if "get" not in services:
+            return self.roles
+        out = dict.fromkeys(_storage.storage_sop_classes(), (True, True))
+        out.update(self.roles)
         return out
 
     # -- asyncio API ------------------------------------------------------------------
@@ -174,11 +186,13 @@ class AE:
     async def start_server(self, host: str = "0.0.0.0", port: int = 11112, *,
                            handlers: dict[str, Any] | None = None,
                            storage_dir: str | os.PathLike[str] | None = None,
-                           ssl: Any = None, fsync: bool = True) -> Server:
-        """Listen for associations (port 0: any free port, see ``server.port``)."""
+                           ssl: Any = None, fsync: bool = True, archive: Any = None) -> Server:
+        """Listen for associations (port 0: any free port, see ``server.port``);
+        ``archive`` (:class:`fastdicom.net.archive.Archive`) indexes what is stored."""
         if storage_dir is not None:
             os.makedirs(storage_dir, exist_ok=True)
-        return await Server(self, handlers, storage_dir, fsync=fsync).start(host, port, ssl)
+        return await Server(self, handlers, storage_dir, fsync=fsync,
+                            archive=archive).start(host, port, ssl)
 
     # -- blocking API -----------------------------------------------------------------
     def associate(self, host: str, port: int, **kw: Any) -> Any:
