@@ -175,3 +175,54 @@ def test_retrieve_and_restore(tmp_path):
                     SOPInstanceUID="")
     assert U("b1") in {r["SOPInstanceUID"] for r in rows}
     a.close()
+
+
+def test_relational_queries(archive):
+    with pytest.raises(QueryError):
+        query(archive, "SERIES", Modality="MR", SeriesInstanceUID="")
+    ds = PyDataset()
+    ds.QueryRetrieveLevel = "SERIES"
+    ds.PatientName = "doe*"
+    ds.Modality = "MR"
+    ds.SeriesInstanceUID = ""
+    rows, _ = archive.find(from_pydicom(ds), "STUDY", relational=True)
+    assert [r["SeriesInstanceUID"] for r in rows] == [U("C2")]
+    ds = PyDataset()
+    ds.QueryRetrieveLevel = "IMAGE"
+    ds.SOPInstanceUID = U("d3")
+    assert [r[2] for r in archive.retrieve(from_pydicom(ds), "STUDY", relational=True)] == \
+        [U("d3")]
+
+
+@pytest.mark.parametrize("date,time,expected", [
+    # 15 Jan 10:15 (A), 31 Dec 23:59:59.5 (B), 1 Jun 2021 08h (C)
+    ("20200115-20201231", "1100-2359", {"B"}),  # A is before 11:00 on the first day
+    ("20200115-20201231", "1000-1200", {"A"}),  # B is after 12:00 on the last day
+    ("20200115-20210601", "1000-0800", {"A", "B", "C"}),  # every instant between
+    ("-20210601", "-0759", {"A", "B", "D"}),  # D has no time: its day counts from 00:00
+])
+def test_combined_date_time_matching(archive, date, time, expected):
+    ds = PyDataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.StudyDate = date
+    ds.StudyTime = time
+    ds.StudyID = ""
+    rows, _ = archive.find(from_pydicom(ds), "STUDY", combined_datetime=True)
+    assert {r["StudyID"] for r in rows} == expected
+
+
+def test_index_rolled_back_when_the_rename_fails(tmp_path):
+    path = qrdata.instance(str(tmp_path), "x1")
+    a = open_archive(str(tmp_path / "i.sqlite"))
+
+    def rename():
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        a.commit_file(path, str(tmp_path / "final.dcm"), rename)
+    assert a.count("IMAGE") == 0 and a.count("PATIENT") == 0
+    done = []
+    a.commit_file(path, str(tmp_path / "final.dcm"), lambda: done.append(1))
+    assert done and a.count("IMAGE") == 1
+    assert list(a.paths()) == [str(tmp_path / "final.dcm")]
+    a.close()

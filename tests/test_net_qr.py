@@ -276,3 +276,20 @@ def test_find_command_line(pacs, capsys):
     (match,) = json.loads(out.out)
     assert match["00100010"]["Value"] == [{"Alphabetic": "Müller^Hans"}]
     assert main(["find", "127.0.0.1", str(pacs.port), "-k", "NoSuchKey=1"]) == 2
+
+
+def test_extended_negotiation_relational_and_fuzzy(pacs):
+    from fastdicom.net.services import extended_negotiation, negotiated_options
+
+    items = extended_negotiation(["relational", "fuzzy", "timezone"], ["find"])
+    with AE("FDSCU").associate("127.0.0.1", pacs.port, contexts=_contexts(),
+                               user_items=items) as assoc:
+        assert negotiated_options(assoc.accept, STUDY_FIND) == {"relational", "fuzzy"}
+        r = assoc.find({"PatientName": "doe*", "Modality": "MR", "SeriesInstanceUID": ""},
+                       level="SERIES")
+        assert r.status == 0
+        assert {m.SeriesInstanceUID for m in r.matches} == {U("A2"), U("C2")}
+    with AE("FDSCU").associate("127.0.0.1", pacs.port, contexts=_contexts()) as assoc:
+        assert negotiated_options(assoc.accept, STUDY_FIND) == set()
+        r = assoc.find({"Modality": "MR", "SeriesInstanceUID": ""}, level="SERIES")
+        assert r.status == 0xA900

@@ -41,6 +41,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                        help="information model (default study root)")
         p.add_argument("--cancel", type=int, metavar="N",
                        help="send a C-CANCEL after N pending responses")
+        p.add_argument("--relational", action="store_true",
+                       help="negotiate relational queries (no unique keys needed above "
+                            "the level)")
+        if name == "find":
+            p.add_argument("--fuzzy", action="store_true",
+                           help="negotiate case-insensitive person name matching")
+            p.add_argument("--combined-datetime", action="store_true",
+                           help="negotiate combined date and time range matching")
         if name == "find":
             p.add_argument("--json", action="store_true", help="print the matches as DICOM JSON")
         if name == "move":
@@ -106,9 +114,19 @@ def run(args: argparse.Namespace) -> int:
     ae = _net.make_ae(args)
     contexts = query.contexts(service, model)
     roles = query.get_role_selection() if service == "get" else None
+    options = [name for name, on in (("relational", args.relational),
+                                     ("fuzzy", getattr(args, "fuzzy", False)),
+                                     ("datetime", getattr(args, "combined_datetime", False)))
+               if on]
+    items = []
+    if options and model != "WORKLIST":
+        from fastdicom.net.services import extended_negotiation
+
+        items = extended_negotiation(options, [service], model)
     try:
         with ae.associate(args.host, args.port, ae_title=args.aec, contexts=contexts,
-                          role_selection=roles, ssl=_net.ssl_context(args, False)) as assoc:
+                          role_selection=roles, user_items=items,
+                          ssl=_net.ssl_context(args, False)) as assoc:
             if service == "find":
                 return _find(args, assoc, keys, level, model)
             common = dict(model=model, level=level, cancel_after=args.cancel,

@@ -135,10 +135,12 @@ class AE:
                       server_hostname: str | None = None,
                       async_ops_window: int | None = None,
                       role_selection: dict[str, tuple[bool, bool]] | None = None,
+                      user_items: Iterable[Any] = (),
                       ) -> ClientAssociation:
         """Request an association; ``contexts`` are abstract syntax UIDs or
         ``(uid, transfer syntaxes)`` (default: the requested contexts, else
-        Verification). Raises :class:`AssociationRejected`,
+        Verification); ``user_items``: other user information sub-items (SOP
+        class extended negotiation ...). Raises :class:`AssociationRejected`,
         :class:`AssociationAborted`, :class:`NetworkTimeout` or :class:`OSError`."""
         proposed = list(contexts) if contexts is not None else list(self.requested_contexts)
         if not proposed:
@@ -149,7 +151,7 @@ class AE:
             presentation_contexts=propose_contexts(proposed),
             max_pdu_length=self.max_pdu_length,
             async_ops_window=(window, 1) if window != 1 else None,
-            role_selection=dict(role_selection or {}))
+            role_selection=dict(role_selection or {}), user_items=list(user_items))
         assoc = Association(REQUESTOR, max_pdu_length=self.max_pdu_length,
                             artim_timeout=self.acse_timeout or 30.0)
         assoc.send(request)

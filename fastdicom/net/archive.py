@@ -310,10 +310,13 @@ class Archive:
         return rows
 
     def find(self, identifier: Any, model: str = "STUDY", *, fuzzy_pn: bool = False,
+             relational: bool = False, combined_datetime: bool = False,
              limit: int | None = None) -> tuple[list[dict[str, Any]], list[str]]:
         """C-FIND: the matches of ``identifier`` (a dataset with a Query/Retrieve
         Level) in the Patient Root (``"PATIENT"``) or Study Root (``"STUDY"``)
-        model, each a dict keyword -> value (None: empty) with ``"_charset"``;
+        model (``relational``: without the unique keys of the levels above;
+        ``combined_datetime``: a date range and a time range together as one
+        date-time range, PS3.4 C.2.2.2.5.1), each a dict keyword -> value (None: empty) with ``"_charset"``;
         and the requested keys the index does not hold (returned empty).
         Raises :class:`QueryError`."""
         level, levels = _level(identifier, model)
@@ -321,7 +324,8 @@ class Archive:
         depth = levels.index(level)
         visible = set(LEVELS[:LEVELS.index(level) + 1])
         conds, params = self._hierarchy(identifier, levels, depth, unique_only=False,
-                                        fuzzy_pn=fuzzy_pn)
+                                        fuzzy_pn=fuzzy_pn, relational=relational,
+                                        combined=combined_datetime)
         selected, unsupported = [], []
         for k in keys:
             a = _m.BY_KEYWORD.get(k)
@@ -348,7 +352,8 @@ class Archive:
         return out, unsupported
 
     def _hierarchy(self, identifier: Any, levels: tuple[str, ...], depth: int, *,
-                   unique_only: bool, fuzzy_pn: bool = False) -> tuple[list[str], list[Any]]:
+                   unique_only: bool, fuzzy_pn: bool = False, relational: bool = False,
+                   combined: bool = False) -> tuple[list[str], list[Any]]:
         """Conditions of an identifier's keys, after checking the unique keys of
         the levels above the query level (PS3.4 C.4.1.2.2.1, C.4.2.2.1)."""
         conds: list[str] = []
@@ -356,15 +361,25 @@ class Archive:
         for i, level in enumerate(levels[:depth + 1]):
             key = UNIQUE_KEYS[level]
             values = [v for v in _m.values_of(_value(identifier, key)) if v.strip()]
-            if i < depth and (len(values) != 1 or any(c in values[0] for c in "*?")):
+            if i < depth and not relational and (len(values) != 1 or
+                                                 any(c in values[0] for c in "*?")):
                 raise QueryError(0xA900, f"a single value of {key} is required above the "
                                          f"{levels[depth]} level")
             if i == depth and unique_only and not values:
                 raise QueryError(0xA900, f"{key} is required at the {level} level")
         top = levels[0]
+        done: set[str] = set()
+        if combined and not unique_only:
+            for date_key, time_key in _m.DATE_TIME_PAIRS:
+                cond = _m.combined_condition(_m.BY_KEYWORD[date_key], _value(identifier, date_key),
+                                             _m.BY_KEYWORD[time_key], _value(identifier, time_key))
+                if cond is not None:
+                    conds.append(cond[0])
+                    params.extend(cond[1])
+                    done.update((date_key, time_key))
         for elem in identifier:
             a = _m.BY_KEYWORD.get(elem.keyword or "")
-            if a is None:
+            if a is None or a.keyword in done:
                 continue
             if a.level not in levels[:depth + 1] and not (a.level == "PATIENT" and top == "STUDY"):
                 continue
@@ -376,13 +391,14 @@ class Archive:
                 params.extend(cond[1])
         return conds, params
 
-    def retrieve(self, identifier: Any, model: str = "STUDY") -> list[tuple[str, str, str, str]]:
+    def retrieve(self, identifier: Any, model: str = "STUDY", *,
+                 relational: bool = False) -> list[tuple[str, str, str, str]]:
         """C-GET / C-MOVE: ``(path, SOP class, SOP instance, transfer syntax)`` of
         the instances the identifier's unique keys select. Raises
         :class:`QueryError`."""
         level, levels = _level(identifier, model)
         conds, params = self._hierarchy(identifier, levels, levels.index(level),
-                                        unique_only=True)
+                                        unique_only=True, relational=relational)
         sql = (f"SELECT i.path, i.sop_class, i.sop_uid, i.transfer_syntax FROM "
                f"{_joins('IMAGE')}" + (f" WHERE {' AND '.join(conds)}" if conds else "") +
                " ORDER BY se.id, i.id")

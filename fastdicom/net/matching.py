@@ -320,3 +320,35 @@ def _split_range(vr: str, v: str) -> tuple[str, str] | None:
 def identifier_keys(keywords: Iterable[str]) -> list[Attribute]:
     """The indexed attributes among ``keywords``."""
     return [BY_KEYWORD[k] for k in keywords if k in BY_KEYWORD]
+
+
+#: The date and time attributes matched together as one date-time with combined
+#: date-time matching (PS3.4 C.2.2.2.5.1).
+DATE_TIME_PAIRS = (("StudyDate", "StudyTime"), ("SeriesDate", "SeriesTime"),
+                   ("ContentDate", "ContentTime"))
+
+
+def combined_condition(date: Attribute, date_value: Any, time: Attribute, time_value: Any
+                       ) -> tuple[str, list[Any]] | None:
+    """Combined date-time range matching: a date range and a time range as one
+    range of instants (``20200101-20200102`` and ``1800-0600``: from 1 January
+    18:00 to 2 January 06:00:59.999999); None when the two are not both ranges
+    (each is then matched on its own)."""
+    d = [v.strip() for v in values_of(date_value)]
+    t = [v.strip() for v in values_of(time_value)]
+    if len(d) != 1 or len(t) != 1 or "-" not in d[0] or "-" not in t[0]:
+        return None
+    d_range, t_range = _split_range("DA", d[0]), _split_range("TM", t[0])
+    if d_range is None or t_range is None:
+        return None
+    expr = f"({date.key_expr()} || COALESCE({time.key_expr()}, '000000.000000'))"
+    conds, params = [f"{date.key_expr()} IS NOT NULL"], []
+    if d_range[0]:
+        conds.append(f"{expr} >= ?")
+        params.append(range_key("DA", d_range[0]) + (range_key("TM", t_range[0]) if t_range[0]
+                                                     else "000000.000000"))
+    if d_range[1]:
+        conds.append(f"{expr} <= ?")
+        params.append(range_key("DA", d_range[1]) + (
+            range_key("TM", t_range[1], upper=True) if t_range[1] else "235959.999999"))
+    return " AND ".join(conds), params

@@ -265,6 +265,10 @@ class _Session:
         accept = accept_request(request, {}, max_pdu_length=server.ae.max_pdu_length,
                                 roles=server.ae.roles_for(set(server.handlers)))
         accept.presentation_contexts = server.answer_contexts(request)
+        if set(server.handlers) & {"find", "get", "move"}:
+            from fastdicom.net.services import answer_extended_negotiation
+
+            accept.user_items = answer_extended_negotiation(request, set(server.handlers))
         if request.async_ops_window is not None:
             invoked = request.async_ops_window[0]
             ours = server.ae.async_ops_window

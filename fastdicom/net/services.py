@@ -33,7 +33,8 @@ from fastdicom.net.matching import QueryError
 
 __all__ = ["query_models", "decode_identifier", "encode_identifier", "serve_query",
            "cancel_query", "deliver_response", "archive_handlers", "MODEL_UIDS", "MODEL_OF",
-           "MODALITY_WORKLIST_FIND", "QueryError"]
+           "MODALITY_WORKLIST_FIND", "QueryError", "extended_negotiation",
+           "answer_extended_negotiation", "negotiated_options"]
 
 log = logging.getLogger("fastdicom.net")
 Status = _dimse.Status
@@ -49,6 +50,65 @@ MODEL_UIDS = {
 }
 MODEL_OF = {uid: key for key, uid in MODEL_UIDS.items()}
 MODALITY_WORKLIST_FIND = "1.2.840.10008.5.1.4.31"
+
+
+#: Options of the Q/R SOP class extended negotiation (PS3.4 C.3.4), by byte: C-FIND, and
+#: C-MOVE/C-GET.
+FIND_OPTIONS = ("relational", "datetime", "fuzzy", "timezone")
+RETRIEVE_OPTIONS = ("relational",)
+
+
+def extended_negotiation(options: Iterable[str], services: Iterable[str] = ("find",),
+                         model: str = "STUDY") -> list[Any]:
+    """The SOP class extended negotiation items asking for ``options``
+    (relational, datetime, fuzzy) for the services' SOP classes (requestor)."""
+    from fastdicom.net.items import SOPClassExtendedNegotiationItem
+
+    wanted = set(options)
+    out = []
+    for service in services:
+        names = FIND_OPTIONS if service == "find" else RETRIEVE_OPTIONS
+        info = bytes(1 if name in wanted else 0 for name in names)
+        out.append(SOPClassExtendedNegotiationItem(MODEL_UIDS[(model.upper(), service)], info))
+    return out
+
+
+def answer_extended_negotiation(request: Any, services: Iterable[str]) -> list[Any]:
+    """The acceptor's extended negotiation items: for the Q/R SOP classes we
+    serve, each option asked for that we support (timezone adjustment: no)."""
+    from fastdicom.net.items import SOPClassExtendedNegotiationItem
+
+    served = set(services)
+    out = []
+    for item in request.user_items:
+        if not isinstance(item, SOPClassExtendedNegotiationItem):
+            continue
+        model_service = MODEL_OF.get(item.sop_class_uid)
+        if model_service is None or model_service[1] not in served:
+            continue
+        names = FIND_OPTIONS if model_service[1] == "find" else RETRIEVE_OPTIONS
+        asked = bytes(item.service_class_application_information)
+        info = bytes(1 if i < len(asked) and asked[i] == 1 and name != "timezone" else 0
+                     for i, name in enumerate(names))
+        out.append(SOPClassExtendedNegotiationItem(item.sop_class_uid, info))
+    return out
+
+
+def negotiated_options(accept: Any, sop_class_uid: str | None) -> set[str]:
+    """The extended negotiation options agreed for a SOP class (from the
+    A-ASSOCIATE-AC)."""
+    from fastdicom.net.items import SOPClassExtendedNegotiationItem
+
+    model_service = MODEL_OF.get(sop_class_uid or "")
+    if accept is None or model_service is None:
+        return set()
+    names = FIND_OPTIONS if model_service[1] == "find" else RETRIEVE_OPTIONS
+    for item in accept.user_items:
+        if isinstance(item, SOPClassExtendedNegotiationItem) and \
+                item.sop_class_uid == sop_class_uid:
+            info = bytes(item.service_class_application_information)
+            return {name for i, name in enumerate(names) if i < len(info) and info[i] == 1}
+    return set()
 
 
 def query_models(services: Iterable[str]) -> list[str]:
@@ -273,15 +333,24 @@ def archive_handlers(archive: Any, *, fuzzy_pn: bool = False) -> dict[str, Any]:
     def model(event: Any) -> str:
         return MODEL_OF.get(event.sop_class_uid or "", ("STUDY", ""))[0]
 
+    def options(event: Any) -> set[str]:
+        session = event.association
+        return negotiated_options(session.assoc.accept if session is not None else None,
+                                  event.sop_class_uid)
+
     def find(event: Any) -> list[tuple[int, Any]]:
         identifier = event.dataset
         level = str(identifier.get("QueryRetrieveLevel", "") or "").strip().upper()
-        matches, unsupported = archive.find(identifier, model(event), fuzzy_pn=fuzzy_pn)
+        agreed = options(event)
+        matches, unsupported = archive.find(
+            identifier, model(event), fuzzy_pn=fuzzy_pn or "fuzzy" in agreed,
+            relational="relational" in agreed, combined_datetime="datetime" in agreed)
         status = Status.PENDING_WARNING if unsupported else Status.PENDING
         return [(status, response_identifier(identifier, m, level, unsupported,
                                              event.called_ae_title)) for m in matches]
 
     def retrieve(event: Any) -> list[tuple[str, str, str, str]]:
-        return archive.retrieve(event.dataset, model(event))
+        return archive.retrieve(event.dataset, model(event),
+                                relational="relational" in options(event))
 
     return {"find": find, "get": retrieve, "move": retrieve}
