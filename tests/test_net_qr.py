@@ -293,3 +293,59 @@ def test_extended_negotiation_relational_and_fuzzy(pacs):
         assert negotiated_options(assoc.accept, STUDY_FIND) == set()
         r = assoc.find({"Modality": "MR", "SeriesInstanceUID": ""}, level="SERIES")
         assert r.status == 0xA900
+
+
+def test_modality_worklist_scu_against_wlmscpfs(tmp_path, capsys):
+    """Our Modality Worklist C-FIND (sequence keys) against dcmtk's worklist SCP."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    root = tmp_path / "wl"
+    (root / "WLM").mkdir(parents=True)
+    (root / "WLM" / "lockfile").touch()
+    for i, (name, modality) in enumerate([("DOE^JOHN", "CT"), ("ROE^JANE", "MR")]):
+        ds = Dataset()
+        ds.SpecificCharacterSet = "ISO_IR 100"
+        ds.PatientName, ds.PatientID, ds.AccessionNumber = name, f"W{i}", f"ACC{i}"
+        ds.StudyInstanceUID = U(f"wl{i}")
+        ds.RequestedProcedureID = f"RP{i}"
+        ds.RequestedProcedureDescription = "EXAM"  # wlmscpfs wants the type 1 keys
+        step = Dataset()
+        step.Modality = modality
+        step.ScheduledStationAETitle = "SCANNER"
+        step.ScheduledProcedureStepStartDate = f"2024010{i + 1}"
+        step.ScheduledProcedureStepStartTime = "0900"
+        step.ScheduledProcedureStepID = f"SPS{i}"
+        step.ScheduledProcedureStepDescription = "STEP"
+        step.ScheduledPerformingPhysicianName = ""
+        ds.ScheduledProcedureStepSequence = [step]
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.31"
+        ds.file_meta.MediaStorageSOPInstanceUID = U(f"wlf{i}")
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.save_as(root / "WLM" / f"{i}.wl", enforce_file_format=True)
+    port = free_port()
+    proc = subprocess.Popen([dcmtk("wlmscpfs"), "-dfp", str(root), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        with AE("FDSCU").associate("127.0.0.1", port, ae_title="WLM",
+                                   contexts=query.contexts("find", "WORKLIST")) as assoc:
+            r = assoc.find({"PatientName": "", "AccessionNumber": "",
+                            "ScheduledProcedureStepSequence": {
+                                "Modality": "MR", "ScheduledProcedureStepStartDate": ""}},
+                           model="WORKLIST")
+            assert r.status == 0
+            (m,) = r.matches
+            assert str(m.PatientName) == "ROE^JANE" and m.AccessionNumber == "ACC1"
+            step = m.ScheduledProcedureStepSequence[0]
+            assert step.Modality == "MR" and step.ScheduledProcedureStepStartDate == "20240102"
+        status = main(["find", "127.0.0.1", str(port), "--aec", "WLM", "-m", "worklist",
+                       "-k", "PatientName", "-k",
+                       "ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate="
+                       "20240101-20240101"])
+        out = capsys.readouterr()
+        assert status == 0 and "DOE^JOHN" in out.out and "ROE^JANE" not in out.out
+    finally:
+        proc.terminate()
+        proc.wait(10)

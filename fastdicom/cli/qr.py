@@ -64,30 +64,58 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def parse_keys(specs: list[str]) -> dict[str, Any]:
-    """``-k`` values as keyword -> value ("" to be returned)."""
-    from fastdicom import datadict
-
+    """``-k`` values as keyword -> value ("" to be returned); ``Seq[0].Key``
+    paths as sequences (lists of mappings)."""
     out: dict[str, Any] = {}
     for spec in specs:
-        key, _, value = spec.partition("=")
-        key = key.strip().strip("()")
-        if "," in key:
-            try:
-                tag = int(key.replace(",", ""), 16)
-            except ValueError:
-                raise CLIError(f"-k {spec}: not a tag", 2) from None
-            keyword = datadict.keyword_for_tag(tag)
-        else:
-            keyword = key if datadict.tag_for_keyword(key) is not None else ""
-        if not keyword:
-            raise CLIError(f"-k {spec}: unknown key {key!r}", 2)
-        out[keyword] = value.split("\\") if "\\" in value else value
+        path, _, value = spec.partition("=")
+        target = out
+        steps = path.split(".")
+        for n, step in enumerate(steps):
+            item = None
+            if step.endswith("]") and "[" in step:  # Sequence[0]: an item of a sequence
+                step, _, index = step[:-1].partition("[")
+                item = int(index) if index.strip().isdigit() else -1
+            keyword = _keyword(step, spec)
+            if n == len(steps) - 1:
+                if item is not None:
+                    raise CLIError(f"-k {spec}: a sequence item needs a key inside it", 2)
+                target[keyword] = value.split("\\") if "\\" in value else value
+                break
+            if item is None or item < 0:
+                raise CLIError(f"-k {spec}: write sequence keys as Sequence[0].Key", 2)
+            items = target.setdefault(keyword, [])
+            if not isinstance(items, list) or any(not isinstance(i, dict) for i in items):
+                items = target[keyword] = []
+            while len(items) <= item:
+                items.append({})
+            target = items[item]
     return out
+
+
+def _keyword(key: str, spec: str) -> str:
+    from fastdicom import datadict
+
+    key = key.strip().strip("()")
+    if "," in key:
+        try:
+            tag = int(key.replace(",", ""), 16)
+        except ValueError:
+            raise CLIError(f"-k {spec}: not a tag", 2) from None
+        keyword = datadict.keyword_for_tag(tag)
+    else:
+        keyword = key if datadict.tag_for_keyword(key) is not None else ""
+    if not keyword:
+        raise CLIError(f"-k {spec}: unknown key {key!r}", 2)
+    return keyword
 
 
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value).__name__ == "Sequence":  # its items' values
+        return " | ".join(", ".join(f"{e.keyword}={_text(e.value)}" for e in item)
+                          for item in value)
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return "\\".join(str(v) for v in value)
     return str(value)

@@ -105,13 +105,25 @@ def make_identifier(keys: Any, level: str | None = None,
 
         ds = from_pydicom(keys)
     else:
-        ds = Dataset()
-        for keyword, value in dict(keys).items():
-            setattr(ds, keyword, "" if value is None else value)
+        ds = _dataset(keys)
     if level is not None:
         ds.QueryRetrieveLevel = level.upper()
     elif "QueryRetrieveLevel" not in ds and default_level:
         ds.QueryRetrieveLevel = default_level
+    return ds
+
+
+def _dataset(keys: Any) -> Any:
+    """A mapping as a dataset; lists of mappings as sequences (sequence matching)."""
+    from fastdicom.dataset import Dataset
+
+    ds = Dataset()
+    for keyword, value in dict(keys).items():
+        if isinstance(value, dict):
+            value = [_dataset(value)]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            value = [_dataset(v) for v in value]
+        setattr(ds, keyword, "" if value is None else value)
     return ds
 
 
