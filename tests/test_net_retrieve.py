@@ -12,6 +12,7 @@ import time
 import pytest
 import qrdata
 from netpeers import dcmtk, free_port, wait_for_port
+from pgserver import new_database, postgres_url  # noqa: F401  (a fixture)
 
 from fastdicom.cli import main
 from fastdicom.net import query
@@ -400,3 +401,37 @@ def test_scp_command_line_with_ae_table(tmp_path, files, store_scp):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_pacs_on_postgresql(tmp_path, files, postgres_url, store_scp):
+    """The SCP with its index in PostgreSQL: stored over the network, then the
+    same answers as with SQLite."""
+    directory = str(tmp_path / "pgpacs")
+    os.makedirs(directory)
+    answers = {}
+    for backend, url in (("sqlite", ""), ("postgresql", new_database(postgres_url))):
+        archive = open_archive(url, os.path.join(directory, backend))
+        ae = AE("FDQR")
+        ae.known_aes["DEST"] = ("127.0.0.1", store_scp.port)
+        handle = ae.serve("127.0.0.1", 0, block=False,
+                          storage_dir=os.path.join(directory, backend), archive=archive,
+                          handlers=archive_handlers(archive))
+        try:
+            with AE("LOADER").associate("127.0.0.1", handle.port,
+                                        contexts=[qrdata.CT, qrdata.MR]) as assoc:
+                assert all(r.status == 0 for r in assoc.store_many(files + files[:2]))
+            contexts = query.contexts("find") + _move_contexts()
+            with AE("FDSCU").associate("127.0.0.1", handle.port, contexts=contexts) as assoc:
+                found = assoc.find({"PatientName": "*", "StudyDate": "20200101-",
+                                    "StudyInstanceUID": "", "ModalitiesInStudy": "",
+                                    "NumberOfStudyRelatedInstances": ""})
+                moved = assoc.move({"StudyInstanceUID": U("D")}, "DEST")
+            answers[backend] = (found.status, [m.to_json_dict() for m in found.matches],
+                                moved.status, moved.completed)
+            assert archive.count("IMAGE") == 10  # the two re-stored replaced their rows
+        finally:
+            handle.shutdown()
+            archive.close()
+    assert answers["sqlite"] == answers["postgresql"]
+    assert answers["sqlite"][0] == 0 and len(answers["sqlite"][1]) == 3
+    assert answers["sqlite"][2:] == (0, 3)

@@ -47,6 +47,8 @@ def _columns(level: str) -> list[str]:
             out.append(a.column)
             if a.vr in ("TM", "DT"):
                 out.append(a.key_column)
+            if a.vr == "PN":
+                out.append(a.column + "_f")
     return out + list(_EXTRA[level])
 
 
@@ -98,6 +100,8 @@ def record_of(ds: Any, path: str, transfer_syntax: str | None = None,
         if a.vr in ("TM", "DT"):
             rows[a.level][a.key_column] = None if value is None else \
                 _m.range_key(a.vr, value.split("\\")[0])
+        if a.vr == "PN":
+            rows[a.level][a.column + "_f"] = None if value is None else value.lower()
     for key in ("patient_id", "issuer"):
         rows["PATIENT"][key] = rows["PATIENT"][key] or ""
     charset = _m.normalise("CS", _text(ds, "SpecificCharacterSet"))
@@ -129,7 +133,8 @@ def read_record(path: str) -> dict[str, dict[str, Any]]:
 class Archive:
     """An index of stored instances (see the module docstring); a backend
     subclass provides the connections (:class:`SQLiteArchive`,
-    :class:`~fastdicom.net.archive_pg.PostgresArchive`)."""
+    :class:`~fastdicom.net.archive_pg.PostgresArchive`): ``connection()``
+    gives this thread's DB-API connection, ``close()`` closes them all."""
 
     dialect = _m.SQLITE
     id_type = "INTEGER PRIMARY KEY"
@@ -141,7 +146,6 @@ class Archive:
     def open(url: str) -> "Archive":
         return open_archive(url)
 
-    # backends provide: connect() (a DB-API connection for this thread), close()
     def connection(self) -> Any:
         raise NotImplementedError
 
@@ -297,9 +301,7 @@ class Archive:
 
     # -- reading ----------------------------------------------------------------------
     def count(self, level: str = "IMAGE") -> int:
-        cur = self.connection().cursor()
-        cur.execute(f"SELECT count(*) FROM {TABLES[level][0]}")
-        return int(cur.fetchone()[0])
+        return int(self._rows(f"SELECT count(*) FROM {TABLES[level][0]}", [])[0][0])
 
     def _rows(self, sql: str, params: list[Any]) -> list[Any]:
         con = self.connection()
@@ -443,6 +445,8 @@ class SQLiteArchive(Archive):
     def __init__(self, path: str) -> None:
         super().__init__()
         self.path = path
+        if path != ":memory:" and os.path.dirname(os.path.abspath(path)):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._local = threading.local()
         self._all: list[Any] = []
         self.create()

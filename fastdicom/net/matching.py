@@ -14,7 +14,9 @@ its column (:func:`condition`):
   normalised column that sorts as the values do (a time ``10`` is 10:00:00
   to 10:59:59.999999 as an upper bound); a single TM/DT value matches its
   whole precision;
-- otherwise single value matching, case-insensitive for PN when asked.
+- otherwise single value matching, case-insensitive for PN when asked
+  (on a lower-cased copy of the name, folded by Python: the same on every
+  backend and for every script).
 
 Values are stored normalised (:func:`normalise`): trailing spaces and empty
 PN components removed, dates as ``YYYYMMDD``; empty values are NULL, which
@@ -262,8 +264,8 @@ def _single(attr: Attribute, v: str, fuzzy_pn: bool) -> tuple[str, list[Any]]:
         v = _one("PN", v)
     if attr.vr in ("US", "IS") and not attr.computed:
         v = v.lstrip("+")
-    fold = fuzzy_pn and attr.vr == "PN"
-    col = f"lower({expr})" if fold else expr
+    fold = fuzzy_pn and attr.vr == "PN" and not attr.computed
+    col = f"{TABLES[attr.level][1]}.{attr.column}_f" if fold else expr  # lower-cased copy
     if ("*" in v or "?" in v) and attr.vr not in ("UI", "US", "IS"):
         return f"{col} {_LIKE}", [_like(v.lower() if fold else v)]
     if attr.computed:
