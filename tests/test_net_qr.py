@@ -345,7 +345,7 @@ def test_modality_worklist_scu_against_wlmscpfs(tmp_path, capsys):
                        "ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate="
                        "20240101-20240101"])
         out = capsys.readouterr()
-        assert status == 0 and "DOE^JOHN" in out.out and "ROE^JANE" not in out.out
+        assert status == 0 and "DOE^JOHN" in out.out and "ROE^JANE" not in out.out, out
     finally:
         proc.terminate()
         proc.wait(10)

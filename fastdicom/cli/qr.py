@@ -121,7 +121,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def print_table(keys: list[str], matches: list[Any], out: Any = sys.stdout) -> None:
+def print_table(keys: list[str], matches: list[Any], out: Any = None) -> None:
+    out = out or sys.stdout
     rows = [[_text(m.get(k)) for k in keys] for m in matches]
     widths = [max([len(k)] + [len(r[i]) for r in rows]) for i, k in enumerate(keys)]
     print("  ".join(k.ljust(w) for k, w in zip(keys, widths)).rstrip(), file=out)
