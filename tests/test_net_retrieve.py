@@ -435,3 +435,43 @@ def test_pacs_on_postgresql(tmp_path, files, postgres_url, store_scp):
     assert answers["sqlite"] == answers["postgresql"]
     assert answers["sqlite"][0] == 0 and len(answers["sqlite"][1]) == 3
     assert answers["sqlite"][2:] == (0, 3)
+
+
+def test_get_peer_aborts_mid_get(pacs, tmp_path):
+    """The C-GET SCU aborts after the first sub-operation: the SCP stops sending,
+    its session ends, and it serves the next association."""
+    from fastdicom.net.blocking import run
+
+    async def abort_after_first_pending():
+        classes = [qrdata.CT, qrdata.MR]
+        assoc = await AE("FDSCU").connect(
+            "127.0.0.1", pacs.port, contexts=query.contexts("get", storage_classes=classes),
+            role_selection=query.get_role_selection(classes))
+        assoc.on_store = lambda message: 0
+        message = query._request(assoc, 0x0010, "STUDY", "get",
+                                 {"StudyInstanceUID": [U(s) for s in "ABCD"]}, None, 0)
+        async for response in assoc.request(message):
+            if response.status == 0xFF00:
+                assoc.abort()
+                break
+
+    run(abort_after_first_pending())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and pacs.server.sessions:
+        time.sleep(0.05)
+    assert not pacs.server.sessions
+    with _get_assoc(pacs.port) as assoc:
+        r = assoc.get({"StudyInstanceUID": U("B")}, directory=str(tmp_path / "after"))
+        assert r.status == 0 and r.completed == 1
+
+
+def test_index_command_line_then_serve(tmp_path, files):
+    db = f"sqlite:///{tmp_path}/idx.sqlite"
+    assert main(["index", "--db", db, os.path.dirname(files[0])]) == 0
+    archive = open_archive(db)
+    try:
+        assert archive.count("IMAGE") == 10 and archive.count("PATIENT") == 3
+        assert set(archive.paths()) == {os.path.abspath(p) for p in files}
+    finally:
+        archive.close()
+    assert main(["index", "--db", db, "-o", "x.parquet", files[0]]) == 2
