@@ -3,7 +3,7 @@ a pynetdicom SCP with a naive handler, on 127.0.0.1.
 
     python -m benchmarks.qr [--instances 10000] [--slices 400] [--work DIR] [--repeat 20]
 
-1. Index: N synthetic instances (patients with two studies of five instances,
+1. Index: N synthetic instances (patients with two studies of 25 instances,
    small images) written with pydicom; ``fastdicom index --db`` indexes them
    (timed); dcmtk's dcmqridx adds them to dcmqrscp's index (timed); the
    pynetdicom SCP reads their headers once at start.
@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 DCMTK = "/usr/bin"
+PER_STUDY = 25
 STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
 QUERY = {"PatientName": "B*", "StudyDate": "20180101-20181231", "StudyInstanceUID": "",
          "PatientID": ""}
@@ -60,7 +61,8 @@ def wait_for_port(port: int, timeout: float = 60.0) -> None:
 
 # -- data ---------------------------------------------------------------------------------
 def synthetic(directory: Path, n: int) -> list[Path]:
-    """``n`` small CT instances: patients of two studies of five instances."""
+    """``n`` small CT instances: patients of two studies of ``PER_STUDY`` instances
+    (dcmqrscp holds at most 500 studies: 10,000 instances make 400)."""
     import numpy as np
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian
@@ -74,7 +76,7 @@ def synthetic(directory: Path, n: int) -> list[Path]:
     pixels = np.zeros((4, 4), "<u2").tobytes()
     out = []
     for i in range(n):
-        study, patient = i // 5, i // 10
+        study, patient = i // PER_STUDY, i // (2 * PER_STUDY)
         ds = Dataset()
         ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
         ds.SOPInstanceUID = uid(f"qr/{i}")
@@ -92,7 +94,7 @@ def synthetic(directory: Path, n: int) -> list[Path]:
         ds.SeriesInstanceUID = uid(f"qr/series/{study}")
         ds.Modality = "CT"
         ds.SeriesNumber = 1
-        ds.InstanceNumber = i % 5 + 1
+        ds.InstanceNumber = i % PER_STUDY + 1
         ds.Rows = ds.Columns = 4
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
@@ -113,7 +115,7 @@ def expected_matches(files: list[Path]) -> int:
     import pydicom
 
     studies = set()
-    for p in files[::5]:
+    for p in files[::PER_STUDY]:
         ds = pydicom.dcmread(p, stop_before_pixels=True)
         if str(ds.PatientName).startswith("B") and "20180101" <= ds.StudyDate <= "20181231":
             studies.add(ds.StudyInstanceUID)
@@ -164,7 +166,7 @@ def start_dcmqrscp(procs: Procs, work: Path) -> int:
     cfg = work / "dcmqrscp.cfg"
     cfg.write_text(f"NetworkTCPPort = {port}\nMaxPDUSize = 16384\nMaxAssociations = 16\n"
                    "HostTable BEGIN\nHostTable END\nVendorTable BEGIN\nVendorTable END\n"
-                   f"AETable BEGIN\nCOMMON {db} RW (100000, 100gb) ANY\nAETable END\n")
+                   f"AETable BEGIN\nCOMMON {db} RW (500, 100gb) ANY\nAETable END\n")
     procs.start([f"{DCMTK}/dcmqrscp", "-c", str(cfg), str(port)], port)
     return port
 

@@ -349,3 +349,27 @@ def test_modality_worklist_scu_against_wlmscpfs(tmp_path, capsys):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_find_handler_may_yield_pydicom_datasets_and_fail():
+    from pydicom.dataset import Dataset as PyDataset
+
+    from fastdicom.net.matching import QueryError
+
+    def handler(event):
+        if event.dataset.get("PatientID") == "BAD":
+            raise QueryError(0xA900, "bad identifier")
+        ds = PyDataset()
+        ds.PatientID = "P9"
+        ds.QueryRetrieveLevel = "PATIENT"
+        return [ds]
+
+    handle = AE("FDQR").serve("127.0.0.1", 0, block=False, handlers={"find": handler})
+    try:
+        with AE("FDSCU").associate("127.0.0.1", handle.port, contexts=_contexts()) as assoc:
+            r = assoc.find({"PatientID": ""}, level="PATIENT", model="PATIENT")
+            assert r.status == 0 and [m.PatientID for m in r.matches] == ["P9"]
+            r = assoc.find({"PatientID": "BAD"}, level="PATIENT", model="PATIENT")
+            assert r.status == 0xA900 and not r.matches
+    finally:
+        handle.shutdown()

@@ -301,6 +301,8 @@ async def _items(result: Any) -> Any:
 
 
 async def _find(session: Any, name: str, op: _Operation) -> None:
+    from fastdicom.dataset import Dataset
+
     message = op.message
     got = await _handle(session, name, op)
     if got is None:
@@ -311,6 +313,10 @@ async def _find(session: Any, name: str, op: _Operation) -> None:
         if op.cancelled.is_set():
             return _respond(session, message, Status.CANCEL)
         status, ds = item if isinstance(item, tuple) else (Status.PENDING, item)
+        if not isinstance(ds, Dataset):  # a pydicom dataset, say
+            from fastdicom import from_pydicom
+
+            ds = from_pydicom(ds)
         try:
             data = encode_identifier(ds, ts)
         except (UnicodeError, LookupError, ValueError):  # the match's character set
