@@ -14,6 +14,8 @@ a pynetdicom SCP with a naive handler, on 127.0.0.1.
 3. C-GET of one series of ``--slices`` CT slices (512x512, the benchmarks'
    corpus): fastdicom SCU -> fastdicom SCP, dcmtk getscu -> dcmqrscp and
    getscu -> fastdicom SCP: seconds and MB/s.
+4. The index alone at ``--index-rows`` instances (records, no files): the same
+   query in-process.
 
 dcmtk tools are called by absolute path (/usr/bin). Results are printed as a
 table and written to ``--json`` if given.
@@ -282,11 +284,61 @@ def get_dcmtk(port: int, study: str, out: Path, aec: str = "ANY-SCP") -> float:
     return time.perf_counter() - start
 
 
+def index_scale(work: Path, rows: int, repeat: int) -> dict[str, float]:
+    """The index alone at a larger scale: ``rows`` instances' records (no files)
+    in SQLite, then the STUDY-level query (and with two computed keys)."""
+    from fastdicom.dataset import Dataset
+    from fastdicom.net.archive import open_archive, record_of
+
+    db = work / "scale.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(str(db) + suffix):
+            os.unlink(str(db) + suffix)
+    archive = open_archive(f"sqlite:///{db}")
+
+    def records():
+        for i in range(rows):
+            study, patient = i // PER_STUDY, i // (2 * PER_STUDY)
+            ds = Dataset()
+            ds.PatientName = f"{_NAMES[patient % len(_NAMES)]}^P{patient}"
+            ds.PatientID = f"PID{patient:06d}"
+            ds.StudyInstanceUID = f"1.2.{study}"
+            ds.StudyDate = f"{2015 + study % 10}{1 + study % 12:02d}{1 + study % 28:02d}"
+            ds.SeriesInstanceUID = f"1.3.{study}"
+            ds.Modality = "CT"
+            ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+            ds.SOPInstanceUID = f"1.4.{i}"
+            yield record_of(ds, f"/virtual/{i}.dcm", "1.2.840.10008.1.2.1", 0)
+
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    archive.add_records(records())
+    out[f"index_{rows}_records_s"] = time.perf_counter() - start
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    for k, v in QUERY.items():
+        setattr(query, k, v)
+    for label in ("", "_with_counts"):
+        if label:
+            query.NumberOfStudyRelatedInstances = ""
+            query.ModalitiesInStudy = ""
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            archive.find(query, "STUDY")
+            times.append(time.perf_counter() - t)
+        out[f"find_in_index_{rows}{label}_ms"] = statistics.median(times) * 1e3
+    archive.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, default=10000)
     ap.add_argument("--slices", type=int, default=400)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--index-rows", type=int, default=100000,
+                    help="records for the index-only scale measurement (0: skip)")
     ap.add_argument("--work", default=None, help="working directory (default: a temporary one)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--serve-pynetdicom", nargs=2, metavar=("DIR", "PORT"),
@@ -351,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
             results[f"get_{name}_s"] = best
             results[f"get_{name}_MBps"] = size / best
         results["get_series_MB"] = size
+        if args.index_rows:
+            print(f"the index alone with {args.index_rows} records ...", file=sys.stderr)
+            results.update(index_scale(work, args.index_rows, args.repeat))
     finally:
         procs.stop()
     width = max(len(k) for k in results)
