@@ -373,3 +373,22 @@ def test_find_handler_may_yield_pydicom_datasets_and_fail():
             assert r.status == 0xA900 and not r.matches
     finally:
         handle.shutdown()
+
+
+def test_query_in_another_character_set(pacs):
+    """A Latin-1 identifier matches the UTF-8 names stored; the response comes
+    in the stored instance's character set."""
+    with AE("FDSCU").associate("127.0.0.1", pacs.port, contexts=_contexts()) as assoc:
+        message = query._request(assoc.assoc, 0x0020, "STUDY", "find",
+                                 {"SpecificCharacterSet": "ISO_IR 100",
+                                  "PatientName": "Müller*", "StudyInstanceUID": ""},
+                                 None, 0)
+        assert "Müller".encode("latin-1") in bytes(message.data)
+        responses = assoc.send(message)
+        assert [int(r.status) for r in responses] == [0xFF00, 0]
+        ctx = assoc.accepted_contexts[message.context_id]
+        from fastdicom.net.services import decode_identifier
+
+        ds = decode_identifier(responses[0].data, ctx.transfer_syntax)
+        assert ds.SpecificCharacterSet == "ISO_IR 192"
+        assert "Müller".encode("utf-8") in bytes(responses[0].data)
