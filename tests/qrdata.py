@@ -35,6 +35,14 @@ def instance(directory: str, label: str, *, study: str = "s1", series: str = "se
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
     for key, value in attrs.items():
+        if key.endswith("Sequence"):  # a list of dicts: the items
+            items = []
+            for fields in value:
+                item = Dataset()
+                for k, v in fields.items():
+                    setattr(item, k, v)
+                items.append(item)
+            value = items
         setattr(ds, key, value)
     ds.Rows = ds.Columns = size
     ds.SamplesPerPixel = 1
@@ -58,7 +66,9 @@ def small_archive(directory: str) -> list[str]:
     add = out.append
     add(instance(directory, "a1", study="A", series="A1", PatientBirthDate="19700101",
                  StudyDate="20200115", StudyTime="101500", AccessionNumber="ACC1",
-                 StudyDescription="CHEST", PatientSex="M"))
+                 StudyDescription="CHEST", PatientSex="M",
+                 RequestAttributesSequence=[{"RequestedProcedureID": "RP2",
+                                             "ScheduledProcedureStepID": "S9"}]))
     add(instance(directory, "a2", study="A", series="A1", StudyDate="20200115",
                  StudyTime="101500", AccessionNumber="ACC1", InstanceNumber=2))
     add(instance(directory, "a3", study="A", series="A2", modality="MR", StudyDate="20200115",
@@ -68,7 +78,10 @@ def small_archive(directory: str) -> list[str]:
     add(instance(directory, "c1", study="C", series="C1", patient_id="P2",
                  patient_name="doe^jane", StudyDate="20210601", StudyTime="08",
                  AccessionNumber="ACC3", PatientSex="F", StudyDescription="chest",
-                 AcquisitionDateTime="20210601083000.123456"))
+                 AcquisitionDateTime="20210601083000.123456",
+                 RequestAttributesSequence=[
+                     {"RequestedProcedureID": "RP1", "ScheduledProcedureStepID": "S1"},
+                     {"RequestedProcedureID": "RP2", "ScheduledProcedureStepID": "S2"}]))
     add(instance(directory, "c2", study="C", series="C1", patient_id="P2",
                  patient_name="doe^jane", StudyDate="20210601", InstanceNumber=2))
     add(instance(directory, "c3", study="C", series="C2", patient_id="P2",

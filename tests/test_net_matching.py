@@ -242,3 +242,31 @@ def test_index_rolled_back_when_the_rename_fails(tmp_path, empty_url):
     assert done and a.count("IMAGE") == 1
     assert list(a.paths()) == [str(tmp_path / "final.dcm")]
     a.close()
+
+
+def test_sequence_matching(archive):
+    """PS3.4 C.2.2.2.6: a sequence key's item matches when its keys match; the
+    matching items are returned (universal item keys: every item)."""
+    ds = PyDataset()
+    ds.QueryRetrieveLevel = "SERIES"
+    ds.SeriesInstanceUID = ""
+    item = PyDataset()
+    item.RequestedProcedureID = "RP2"
+    item.ScheduledProcedureStepID = ""
+    ds.RequestAttributesSequence = [item]
+    rows, unsupported = archive.find(from_pydicom(ds), "STUDY", relational=True)
+    assert not unsupported
+    got = {r["SeriesInstanceUID"]: r["RequestAttributesSequence"] for r in rows}
+    assert set(got) == {U("A1"), U("C1")}
+    assert [i["ScheduledProcedureStepID"] for i in got[U("C1")]] == ["S2"]
+    assert [i["ScheduledProcedureStepID"] for i in got[U("A1")]] == ["S9"]
+    item.RequestedProcedureID = ""
+    item.ScheduledProcedureStepID = "S?"
+    ds.StudyInstanceUID = U("C")
+    rows, _ = archive.find(from_pydicom(ds), "STUDY")
+    (row,) = [r for r in rows if r["RequestAttributesSequence"]]
+    assert sorted(i["RequestedProcedureID"] for i in row["RequestAttributesSequence"]) == \
+        ["RP1", "RP2"]
+    item.ScheduledProcedureStepID = "nothing"
+    rows, _ = archive.find(from_pydicom(ds), "STUDY")
+    assert rows == []

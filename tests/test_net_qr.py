@@ -392,3 +392,16 @@ def test_query_in_another_character_set(pacs):
         ds = decode_identifier(responses[0].data, ctx.transfer_syntax)
         assert ds.SpecificCharacterSet == "ISO_IR 192"
         assert "Müller".encode("utf-8") in bytes(responses[0].data)
+
+
+def test_sequence_key_over_the_network(pacs):
+    with AE("FDSCU").associate("127.0.0.1", pacs.port, contexts=_contexts()) as assoc:
+        r = assoc.find({"StudyInstanceUID": U("C"), "SeriesInstanceUID": "",
+                        "RequestAttributesSequence": {"RequestedProcedureID": "RP1",
+                                                      "ScheduledProcedureStepID": ""}},
+                       level="SERIES")
+        assert r.status == 0 and set(r.statuses) == {0xFF00}
+        (m,) = r.matches
+        assert m.SeriesInstanceUID == U("C1")
+        (item,) = m.RequestAttributesSequence
+        assert (item.RequestedProcedureID, item.ScheduledProcedureStepID) == ("RP1", "S1")

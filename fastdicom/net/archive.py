@@ -68,6 +68,12 @@ def schema(id_type: str) -> list[str]:
         unique = {"PATIENT": "UNIQUE (patient_id, issuer)", "STUDY": "UNIQUE (study_uid)",
                   "SERIES": "UNIQUE (series_uid)", "IMAGE": "UNIQUE (sop_uid)"}[level]
         out.append(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)}, {unique})")
+    for seq in _m.SEQUENCES.values():
+        parent = TABLES[seq.level][0]
+        cols = ", ".join(f"{a.column} TEXT" for a in seq.items)
+        out.append(f"CREATE TABLE IF NOT EXISTS {seq.table} (owner_id BIGINT NOT NULL "
+                   f"REFERENCES {parent}(id), {cols})")
+        out.append(f"CREATE INDEX IF NOT EXISTS {seq.table}_owner ON {seq.table} (owner_id)")
     out += [
         "CREATE INDEX IF NOT EXISTS patients_name ON patients (patient_name)",
         "CREATE INDEX IF NOT EXISTS studies_patient ON studies (patient_id)",
@@ -119,6 +125,14 @@ def record_of(ds: Any, path: str, transfer_syntax: str | None = None,
             raise ValueError(f"{path}: no {key}")
     if not rows["IMAGE"]["sop_class"]:
         raise ValueError(f"{path}: no SOPClassUID")
+    for seq in _m.SEQUENCES.values():
+        try:
+            items = ds.get(seq.keyword) or []
+        except Exception:
+            items = []
+        rows[seq.level]["@" + seq.table] = [  # type: ignore[assignment]
+            tuple(_m.normalise(a.vr, _text(item, a.keyword)) for a in seq.items)
+            for item in items]
     return rows
 
 
@@ -198,8 +212,19 @@ class Archive:
         parent = None
         ids = []
         for level in LEVELS:
-            parent = self._upsert(cur, level, rows[level], parent)
+            row = {k: v for k, v in rows[level].items() if not k.startswith("@")}
+            parent = self._upsert(cur, level, row, parent)
             ids.append(parent)
+            for seq in _m.SEQUENCES.values():
+                items = rows[level].get("@" + seq.table)
+                if seq.level != level or not items:  # an instance without: kept as is
+                    continue
+                cur.execute(self._sql(f"DELETE FROM {seq.table} WHERE owner_id = ?"), [parent])
+                cols = ", ".join(a.column for a in seq.items)
+                marks = ", ".join("?" * (len(seq.items) + 1))
+                for item in items:
+                    cur.execute(self._sql(f"INSERT INTO {seq.table} (owner_id, {cols}) "
+                                          f"VALUES ({marks})"), [parent, *item])
         study_id = ids[1]
         cur.execute(self._sql("SELECT DISTINCT modality FROM series WHERE study_id = ? AND "
                               "modality IS NOT NULL"), [study_id])
@@ -211,6 +236,12 @@ class Archive:
 
     def _prune(self, cur: Any, series_id: int, study_id: int, patient_id: int) -> None:
         """Remove the parents an instance left when re-stored elsewhere, if empty."""
+        for seq in _m.SEQUENCES.values():
+            owner = {"SERIES": series_id, "STUDY": study_id, "PATIENT": patient_id}[seq.level]
+            cur.execute(self._sql(f"DELETE FROM {seq.table} WHERE owner_id = ? AND NOT EXISTS "
+                                  f"(SELECT 1 FROM instances i JOIN series se ON i.series_id = "
+                                  f"se.id JOIN studies st ON se.study_id = st.id WHERE "
+                                  f"{TABLES[seq.level][1]}.id = ?)"), [owner, owner])
         for table, child, col, ident in (("series", "instances", "series_id", series_id),
                                          ("studies", "series", "study_id", study_id),
                                          ("patients", "studies", "patient_id", patient_id)):
@@ -328,15 +359,25 @@ class Archive:
         conds, params = self._hierarchy(identifier, levels, depth, unique_only=False,
                                         fuzzy_pn=fuzzy_pn, relational=relational,
                                         combined=combined_datetime)
-        selected, unsupported = [], []
+        selected, unsupported, sequences = [], [], []
         for k in keys:
             a = _m.BY_KEYWORD.get(k)
+            seq = _m.SEQUENCES.get(k)
+            if seq is not None and seq.level in visible:
+                cond, cparams = _m.sequence_condition(seq, _value(identifier, k))
+                sequences.append((seq, cond, cparams))
+                if cond is not None:
+                    conds.append(f"EXISTS (SELECT 1 FROM {seq.table} r WHERE r.owner_id = "
+                                 f"{TABLES[seq.level][1]}.id AND {cond})")
+                    params.extend(cparams)
+                continue
             if a is None or (a.level not in visible):
                 unsupported.append(k) if a is None else None
                 continue
             selected.append(a)
         table, alias = TABLES[level]
-        cols = [f"{alias}.charset"] + [a.expr() for a in selected]
+        cols = [f"{alias}.charset"] + [a.expr() for a in selected] + [
+            f"{TABLES[seq.level][1]}.id" for seq, _, _ in sequences]
         sql = (f"SELECT {', '.join(cols)} FROM {_joins(level)}" +
                (f" WHERE {' AND '.join(conds)}" if conds else "") + f" ORDER BY {alias}.id")
         if limit is not None:
@@ -350,8 +391,19 @@ class Archive:
                 elif value is not None and not isinstance(value, str):
                     value = str(value)
                 match[a.keyword] = value
+            for (seq, cond, cparams), owner in zip(sequences, row[1 + len(selected):]):
+                match[seq.keyword] = self._items(seq, owner, cond, cparams)
             out.append(match)
         return out, unsupported
+
+    def _items(self, seq: Any, owner: int, cond: str | None, params: list[Any]
+               ) -> list[dict[str, Any]]:
+        """The items of a sequence key that match (sequence matching returns those)."""
+        cols = ", ".join(f"r.{a.column}" for a in seq.items)
+        sql = f"SELECT {cols} FROM {seq.table} r WHERE r.owner_id = ?" + (
+            f" AND {cond}" if cond else "")
+        return [{a.keyword: v for a, v in zip(seq.items, r)}
+                for r in self._rows(sql, [owner, *params])]
 
     def _hierarchy(self, identifier: Any, levels: tuple[str, ...], depth: int, *,
                    unique_only: bool, fuzzy_pn: bool = False, relational: bool = False,

@@ -63,6 +63,7 @@ class Attribute:
     column: str
     computed: str | None = None
     multi: bool = False  #: several values, stored joined with a backslash
+    alias: str | None = None  #: the table alias, when not the level's (sequence items)
 
     @property
     def ranged(self) -> bool:
@@ -74,10 +75,10 @@ class Attribute:
         return self.column + "_k" if self.vr in ("TM", "DT") else self.column
 
     def expr(self) -> str:
-        return self.computed or f"{TABLES[self.level][1]}.{self.column}"
+        return self.computed or f"{self.alias or TABLES[self.level][1]}.{self.column}"
 
     def key_expr(self) -> str:
-        return self.computed or f"{TABLES[self.level][1]}.{self.key_column}"
+        return self.computed or f"{self.alias or TABLES[self.level][1]}.{self.key_column}"
 
 
 def _a(keyword: str, vr: str, level: str, column: str, **kw: Any) -> Attribute:
@@ -354,3 +355,51 @@ def combined_condition(date: Attribute, date_value: Any, time: Attribute, time_v
         params.append(range_key("DA", d_range[1]) + (
             range_key("TM", t_range[1], upper=True) if t_range[1] else "235959.999999"))
     return " AND ".join(conds), params
+
+
+@dataclass(frozen=True)
+class SequenceKey:
+    """A sequence the index holds as a child table of its level's (sequence
+    matching, PS3.4 C.2.2.2.6): its items' keys as :class:`Attribute`\ s whose
+    ``level`` is the sequence's and ``column`` the child table's."""
+
+    keyword: str
+    level: str
+    table: str
+    items: tuple[Attribute, ...]
+
+    def item(self, keyword: str) -> Attribute | None:
+        return next((a for a in self.items if a.keyword == keyword), None)
+
+
+def _seq_item(keyword: str, vr: str, column: str) -> Attribute:
+    return Attribute(keyword, vr, "SERIES", column, alias="r")
+
+
+#: Sequences matched (the Request Attributes Sequence of a series: which order
+#: and procedure step the series was acquired for).
+SEQUENCES = {
+    "RequestAttributesSequence": SequenceKey(
+        "RequestAttributesSequence", "SERIES", "series_requests",
+        (_seq_item("RequestedProcedureID", "SH", "procedure_id"),
+         _seq_item("ScheduledProcedureStepID", "SH", "step_id"),
+         _seq_item("RequestedProcedureDescription", "LO", "description"),
+         _seq_item("AccessionNumber", "SH", "accession"))),
+}
+
+
+def sequence_condition(seq: SequenceKey, items: Any) -> tuple[str | None, list[Any]]:
+    """The condition on a sequence key's (first) item, as the inside of an
+    ``EXISTS`` over the child table (alias ``r``); (None, []) when every key
+    of the item is universal. Item keys the index does not hold are ignored."""
+    conds, params = [], []
+    for item in list(items or [])[:1]:
+        for elem in item:
+            a = seq.item(elem.keyword or "")
+            if a is None:
+                continue
+            cond = condition(a, elem.value)
+            if cond is not None:
+                conds.append(cond[0])
+                params.extend(cond[1])
+    return (" AND ".join(conds) if conds else None), params

@@ -172,12 +172,28 @@ def response_identifier(request: Any, match: dict[str, Any], level: str,
             value = match.get(keyword)
         try:
             if elem.VR == "SQ":
-                setattr(ds, keyword, [])
+                setattr(ds, keyword, _sequence_items(elem.value, value))
             else:
                 setattr(ds, keyword, "" if value is None else value)
         except Exception:  # a value the VR cannot hold: returned empty
-            setattr(ds, keyword, "")
+            setattr(ds, keyword, [] if elem.VR == "SQ" else "")
     return ds
+
+
+def _sequence_items(requested: Any, matched: Any) -> list[Any]:
+    """A sequence key's items in a response: the matching items, each with the
+    keys of the request's item (empty when the index has no value)."""
+    from fastdicom.dataset import Dataset
+
+    keys = [e.keyword for e in (list(requested or [])[:1] or [[]])[0] if e.keyword]
+    out = []
+    for values in matched or []:
+        item = Dataset()
+        for keyword in keys or list(values):
+            value = values.get(keyword)
+            setattr(item, keyword, "" if value is None else value)
+        out.append(item)
+    return out
 
 
 # -- the operations of an association -------------------------------------------------------
