@@ -3,10 +3,8 @@
 faults: unknown or unreachable destination, cancel, abort mid-move."""
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
-import threading
 import time
 
 import pytest

@@ -218,12 +218,6 @@ def _state(session: Any) -> _State:
     return state
 
 
-def busy(session: Any) -> bool:
-    """Whether a query or retrieval of the session is running."""
-    state = getattr(session, "qr_state", None)
-    return bool(state and state.operations)
-
-
 async def serve_query(session: Any, name: str, message: Any) -> None:
     """Start serving a C-FIND (``"find"``), C-GET or C-MOVE request."""
     state = _state(session)
