@@ -360,8 +360,8 @@ def combined_condition(date: Attribute, date_value: Any, time: Attribute, time_v
 @dataclass(frozen=True)
 class SequenceKey:
     """A sequence the index holds as a child table of its level's (sequence
-    matching, PS3.4 C.2.2.2.6): its items' keys as :class:`Attribute`\ s whose
-    ``level`` is the sequence's and ``column`` the child table's."""
+    matching, PS3.4 C.2.2.2.6): its items' keys as attributes whose ``level``
+    is the sequence's and ``column`` the child table's."""
 
     keyword: str
     level: str
