@@ -405,3 +405,36 @@ def test_sequence_key_over_the_network(pacs):
         assert m.SeriesInstanceUID == U("C1")
         (item,) = m.RequestAttributesSequence
         assert (item.RequestedProcedureID, item.ScheduledProcedureStepID) == ("RP1", "S1")
+
+
+def test_concurrent_stores_are_all_indexed(tmp_path, files):
+    """Four associations store at once (the same instances twice over): every
+    instance indexed once, each row pointing at its file."""
+    from fastdicom.net.blocking import run
+
+    directory = str(tmp_path / "pacs")
+    os.makedirs(directory)
+    archive = open_archive("", directory)
+    handle = AE("FDQR").serve("127.0.0.1", 0, block=False, storage_dir=directory,
+                              archive=archive, handlers=archive_handlers(archive))
+
+    async def store(chunk):
+        assoc = await AE("LOADER").connect("127.0.0.1", handle.port,
+                                           contexts=[qrdata.CT, qrdata.MR])
+        try:
+            return [r.status for r in await assoc.store_many(chunk)]
+        finally:
+            await assoc.release()
+
+    async def main():
+        return await asyncio.gather(*(store(files[i::2]) for i in (0, 1, 0, 1)))
+
+    try:
+        statuses = run(main())
+        assert all(s == 0 for chunk in statuses for s in chunk)
+        assert archive.count("IMAGE") == 10 and archive.count("STUDY") == 4
+        for path in archive.paths():
+            assert os.path.exists(path)
+    finally:
+        handle.shutdown()
+        archive.close()
