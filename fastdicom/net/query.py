@@ -313,5 +313,10 @@ async def serve_store(assoc: Any, message: Any) -> None:
         except Exception as exc:
             status, comment = _dimse.Status.OUT_OF_RESOURCES, str(exc)[:64]
     if assoc.is_established:
-        assoc._proto.send(_dimse.make_response(message, int(status or 0),
-                                               ErrorComment=comment))
+        from fastdicom.net.errors import LocalProtocolError
+
+        try:
+            assoc._proto.send(_dimse.make_response(message, int(status or 0),
+                                                   ErrorComment=comment))
+        except LocalProtocolError:  # the association ended meanwhile
+            pass
