@@ -270,3 +270,17 @@ def test_sequence_matching(archive):
     item.ScheduledProcedureStepID = "nothing"
     rows, _ = archive.find(from_pydicom(ds), "STUDY")
     assert rows == []
+
+
+def test_schema_version_is_checked(tmp_path):
+    import sqlite3
+
+    path = str(tmp_path / "i.sqlite")
+    open_archive(path).close()
+    open_archive(path).close()  # the same version: fine
+    con = sqlite3.connect(path)
+    con.execute("UPDATE fastdicom_index SET version = 999")
+    con.commit()
+    con.close()
+    with pytest.raises(ValueError, match="schema version 999"):
+        open_archive(path)

@@ -52,9 +52,13 @@ def _columns(level: str) -> list[str]:
     return out + list(_EXTRA[level])
 
 
+#: The version of the index's schema (kept in its ``fastdicom_index`` table).
+SCHEMA_VERSION = 1
+
+
 def schema(id_type: str) -> list[str]:
     """The DDL of the index (``id_type``: the backend's auto-increment key)."""
-    out = []
+    out = ["CREATE TABLE IF NOT EXISTS fastdicom_index (version INTEGER NOT NULL)"]
     for level in LEVELS:
         table = TABLES[level][0]
         cols = [f"id {id_type}"]
@@ -181,7 +185,17 @@ class Archive:
             cur = con.cursor()
             for ddl in schema(self.id_type):
                 cur.execute(ddl)
+            cur.execute("SELECT version FROM fastdicom_index")
+            found = [r[0] for r in cur.fetchall()]
+            if not found:
+                cur.execute(self._sql("INSERT INTO fastdicom_index (version) VALUES (?)"),
+                            [SCHEMA_VERSION])
             con.commit()
+        if found and found != [SCHEMA_VERSION]:
+            self.close()
+            raise ValueError(f"the index has schema version {found[0]}, this fastdicom "
+                             f"writes version {SCHEMA_VERSION}: index the files again "
+                             "into a new database (fastdicom index --db)")
 
     # -- writing ----------------------------------------------------------------------
     def _upsert(self, cur: Any, level: str, row: dict[str, Any], parent_id: int | None) -> int:
