@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,30 +127,48 @@ async def _retrieve(session: Any, name: str, op: Any) -> None:
     else:
         sender = _GetSender(session)
     originator = (event.calling_ae_title, int(message.message_id or 0))
+    inflight: deque[tuple[Any, asyncio.Task[int]]] = deque()
+    launched, ended = 0, False
     try:
-        for i, item in enumerate(items):
-            if op.cancelled.is_set():
-                return _respond(session, message, Status.CANCEL,
-                                _failed_list(session, counts, ts), **counts.counts())
-            if session.proto.is_closed:
-                raise _Gone()
+        while True:
+            # sub-operations outstanding at once: the destination's window (C-MOVE), one (C-GET)
+            while not ended and launched < len(items) and len(inflight) < sender.window \
+                    and not op.cancelled.is_set():
+                if session.proto.is_closed:
+                    raise _Gone()
+                item = items[launched]
+                inflight.append((item, asyncio.ensure_future(sender.store(item, originator))))
+                launched += 1
+            if not inflight:
+                break
+            item, task = inflight.popleft()
             uid = _item_uid(item)
             try:
-                status = await sender.store(item, originator)
+                status: int | None = await task
             except _SubAssociationEnded as exc:
-                log.warning("%s: C-MOVE destination ended the association: %s", session, exc)
-                counts.fail_rest([_item_uid(x) for x in items[i:]])
-                break
+                if not ended:
+                    log.warning("%s: C-MOVE destination ended the association: %s", session,
+                                exc)
+                ended, status = True, None
             except (StorageError, OSError, ValueError) as exc:
                 log.warning("%s: sub-operation for %s failed: %s", session, uid, exc)
                 status = None
             counts.add(uid, status)
+            if counts.remaining and not inflight and (ended or op.cancelled.is_set()):
+                break
             if counts.remaining:
                 _respond(session, message, Status.PENDING, **counts.counts())
                 await session.proto.drain()
+        if ended:
+            counts.fail_rest([_item_uid(x) for x in items[launched:]])
+        elif op.cancelled.is_set() and counts.remaining:
+            return _respond(session, message, Status.CANCEL,
+                            _failed_list(session, counts, ts), **counts.counts())
         _respond(session, message, counts.final_status, _failed_list(session, counts, ts),
                  **counts.counts(final=True))
     finally:
+        for _, task in inflight:
+            task.cancel()
         await sender.close()
 
 
@@ -162,6 +181,9 @@ class _MoveSender:
 
     def __init__(self, assoc: Any) -> None:
         self.assoc = assoc
+        #: sub-operations outstanding at once: the destination's window, at most 4 (a
+        #: C-CANCEL or an A-ABORT stops the move after those in flight)
+        self.window = max(1, min(assoc.window, 4))
 
     @classmethod
     async def open(cls, session: Any, ae: Any, destination: tuple[str, str, int],
@@ -217,6 +239,7 @@ class _GetSender:
 
     def __init__(self, session: Any) -> None:
         self.session = session
+        self.window = 1  # the requestor performs one operation at a time
 
     def _context(self, prepared: Prepared) -> Any:
         accept = self.session.assoc.accept
