@@ -164,6 +164,8 @@ async def _retrieve(session: Any, name: str, op: Any) -> None:
         elif op.cancelled.is_set() and counts.remaining:
             return _respond(session, message, Status.CANCEL,
                             _failed_list(session, counts, ts), **counts.counts())
+        log.info("%s: %s: %d completed, %d failed, %d warning", session, message.name,
+                 counts.completed, counts.failed, counts.warning)
         _respond(session, message, counts.final_status, _failed_list(session, counts, ts),
                  **counts.counts(final=True))
     finally:

@@ -319,8 +319,10 @@ async def _find(session: Any, name: str, op: _Operation) -> None:
         return
     event, result = got
     ts = event.transfer_syntax
+    sent = 0
     async for item in _items(result):
         if op.cancelled.is_set():
+            log.info("%s: C-FIND cancelled after %d matches", session, sent)
             return _respond(session, message, Status.CANCEL)
         status, ds = item if isinstance(item, tuple) else (Status.PENDING, item)
         if not isinstance(ds, Dataset):  # a pydicom dataset, say
@@ -333,10 +335,13 @@ async def _find(session: Any, name: str, op: _Operation) -> None:
             ds.SpecificCharacterSet = "ISO_IR 192"
             data = encode_identifier(ds, ts)
         _respond(session, message, status, data)
+        sent += 1
         await session.proto.drain()
         await asyncio.sleep(0)  # lets a C-CANCEL-RQ in
     if op.cancelled.is_set():
+        log.info("%s: C-FIND cancelled after %d matches", session, sent)
         return _respond(session, message, Status.CANCEL)
+    log.info("%s: C-FIND: %d matches", session, sent)
     _respond(session, message, Status.SUCCESS)
 
 
