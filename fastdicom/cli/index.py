@@ -91,6 +91,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--series", type=int, default=4, help="with --sample: series (default 4)")
     p.add_argument("--slices", type=int, default=16,
                    help="with --sample: slices per series (default 16)")
+    p.add_argument("--db", metavar="URL",
+                   help="index into the database of a Query/Retrieve archive instead "
+                        "(sqlite:///path or postgresql://...; see fastdicom scp --db)")
     p.add_argument("--warnings", action="store_true",
                    help="show the warnings files give while being read (hidden by default)")
     p.set_defaults(func=run)
@@ -262,6 +265,10 @@ class _Writer:
 # ---------------------------------------------------------------- progress and summary
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "db", None):
+        from fastdicom.cli import _dbindex
+
+        return _dbindex.run(args)
     try:
         importlib.import_module("pyarrow")
     except ImportError:

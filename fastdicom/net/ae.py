@@ -86,6 +86,8 @@ class AE:
         self.supported_contexts: dict[str, list[str] | None] | None = None
         #: SOP class -> (SCU role, SCP role) we grant in role selection (C-GET storage)
         self.roles: dict[str, tuple[bool, bool]] = {}
+        #: AE title -> (host, port): the C-MOVE destinations we know
+        self.known_aes: dict[str, tuple[str, int]] = {}
 
     # -- contexts ---------------------------------------------------------------------
     def add_requested_context(self, abstract_syntax: str,
@@ -121,16 +123,28 @@ class AE:
                 out[uid] = every
         return out
 
+    def roles_for(self, services: set[str]) -> dict[str, tuple[bool, bool]]:
+        """The roles we grant in SCP/SCU role selection: :attr:`roles`, and when
+        serving C-GET, the requestor may take the SCP role of every Storage SOP
+        class (to receive the sub-operations)."""
+        if "get" not in services:
+            return self.roles
+        out = dict.fromkeys(_storage.storage_sop_classes(), (True, True))
+        out.update(self.roles)
+        return out
+
     # -- asyncio API ------------------------------------------------------------------
     async def connect(self, host: str, port: int, *, ae_title: str = "ANY-SCP",
                       contexts: Iterable[Any] | None = None, ssl: Any = None,
                       server_hostname: str | None = None,
                       async_ops_window: int | None = None,
                       role_selection: dict[str, tuple[bool, bool]] | None = None,
+                      user_items: Iterable[Any] = (),
                       ) -> ClientAssociation:
         """Request an association; ``contexts`` are abstract syntax UIDs or
         ``(uid, transfer syntaxes)`` (default: the requested contexts, else
-        Verification). Raises :class:`AssociationRejected`,
+        Verification); ``user_items``: other user information sub-items (SOP
+        class extended negotiation ...). Raises :class:`AssociationRejected`,
         :class:`AssociationAborted`, :class:`NetworkTimeout` or :class:`OSError`."""
         proposed = list(contexts) if contexts is not None else list(self.requested_contexts)
         if not proposed:
@@ -141,7 +155,7 @@ class AE:
             presentation_contexts=propose_contexts(proposed),
             max_pdu_length=self.max_pdu_length,
             async_ops_window=(window, 1) if window != 1 else None,
-            role_selection=dict(role_selection or {}))
+            role_selection=dict(role_selection or {}), user_items=list(user_items))
         assoc = Association(REQUESTOR, max_pdu_length=self.max_pdu_length,
                             artim_timeout=self.acse_timeout or 30.0)
         assoc.send(request)
@@ -178,11 +192,13 @@ class AE:
     async def start_server(self, host: str = "0.0.0.0", port: int = 11112, *,
                            handlers: dict[str, Any] | None = None,
                            storage_dir: str | os.PathLike[str] | None = None,
-                           ssl: Any = None, fsync: bool = True) -> Server:
-        """Listen for associations (port 0: any free port, see ``server.port``)."""
+                           ssl: Any = None, fsync: bool = True, archive: Any = None) -> Server:
+        """Listen for associations (port 0: any free port, see ``server.port``);
+        ``archive`` (:class:`fastdicom.net.archive.Archive`) indexes what is stored."""
         if storage_dir is not None:
             os.makedirs(storage_dir, exist_ok=True)
-        return await Server(self, handlers, storage_dir, fsync=fsync).start(host, port, ssl)
+        return await Server(self, handlers, storage_dir, fsync=fsync,
+                            archive=archive).start(host, port, ssl)
 
     # -- blocking API -----------------------------------------------------------------
     def associate(self, host: str, port: int, **kw: Any) -> Any:

@@ -58,6 +58,15 @@ class BlockingAssociation:
     def store_many(self, items: Iterable[Any], **kw: Any) -> list[Any]:
         return run(self.client.store_many(list(items), **kw))
 
+    def find(self, identifier: Any, **kw: Any) -> Any:
+        return run(self.assoc.find(identifier, **kw))
+
+    def move(self, identifier: Any, destination: str, **kw: Any) -> Any:
+        return run(self.assoc.move(identifier, destination, **kw))
+
+    def get(self, identifier: Any, **kw: Any) -> Any:
+        return run(self.assoc.get(identifier, **kw))
+
     def send(self, message: Any) -> list[Any]:
         """Send a request; all its responses (the final one last)."""
         async def collect() -> list[Any]:

@@ -60,6 +60,8 @@ class ClientAssociation:
         window = accept.async_ops_window
         #: requests we may have outstanding at once (the window's invoked count; 0: no limit)
         self.window = 1 if window is None else (window[0] or 64)
+        #: C-STORE requests received (C-GET sub-operations): ``on_store(message)`` -> status
+        self.on_store: Any = None
         self._task = protocol.loop.create_task(self._dispatch())
 
     # -- state ------------------------------------------------------------------------
@@ -89,6 +91,11 @@ class ClientAssociation:
         while True:
             event = await self._proto.next_event()
             if isinstance(event, _dimse.DimseMessage):
+                if event.is_request and event.command_field == _dimse.C_STORE_RQ:
+                    from fastdicom.net.query import serve_store
+
+                    await serve_store(self, event)  # in order, before the next response
+                    continue
                 queue = self._pending.get(event.message_id_being_responded_to or -1)
                 if queue is not None and not event.is_request:
                     queue.put_nowait(event)
@@ -274,3 +281,31 @@ class ClientAssociation:
             await self.release()
         else:
             self.abort()
+
+    # -- Query/Retrieve (fastdicom.net.query) ------------------------------------------
+    def cancel(self, message: _dimse.DimseMessage) -> None:
+        """C-CANCEL-RQ for a C-FIND/C-GET/C-MOVE request in progress."""
+        command = _dimse.build_command(_dimse.C_CANCEL_RQ,
+                                       MessageIDBeingRespondedTo=message.command.MessageID)
+        if self.is_established:
+            self._proto.send(_dimse.DimseMessage(message.context_id, command))
+
+    async def find(self, identifier: Any, **kw: Any) -> Any:
+        """C-FIND: a :class:`~fastdicom.net.query.QueryResult` (see
+        :func:`fastdicom.net.query.find`)."""
+        from fastdicom.net import query
+
+        return await query.find(self, identifier, **kw)
+
+    async def move(self, identifier: Any, destination: str, **kw: Any) -> Any:
+        """C-MOVE: a :class:`~fastdicom.net.query.RetrieveResult`."""
+        from fastdicom.net import query
+
+        return await query.move(self, identifier, destination, **kw)
+
+    async def get(self, identifier: Any, **kw: Any) -> Any:
+        """C-GET (``directory=`` or ``on_store=``): a
+        :class:`~fastdicom.net.query.RetrieveResult`."""
+        from fastdicom.net import query
+
+        return await query.get(self, identifier, **kw)

@@ -89,8 +89,10 @@ class Server:
     :class:`~fastdicom.net.ae.AE` (see :meth:`AE.start_server`)."""
 
     def __init__(self, ae: Any, handlers: dict[str, Callable[..., Any]] | None = None,
-                 storage_dir: str | os.PathLike[str] | None = None, *, fsync: bool = True) -> None:
+                 storage_dir: str | os.PathLike[str] | None = None, *, fsync: bool = True,
+                 archive: Any = None) -> None:
         self.ae = ae
+        self.archive = archive  #: indexes stored instances (fastdicom.net.archive)
         self.handlers = dict(handlers or {})
         unknown = set(self.handlers) - {"echo", "store", "find", "get", "move"}
         if unknown:
@@ -230,6 +232,8 @@ class _Session:
                 try:
                     event = await self.proto.next_event(ae.idle_timeout)
                 except asyncio.TimeoutError:
+                    if getattr(self, "qr_state", None) and self.qr_state.operations:
+                        continue  # a C-FIND/GET/MOVE is running: not idle
                     log.info("%s: idle for %s s, aborting", self, ae.idle_timeout)
                     self._abort()
                     return
@@ -283,8 +287,12 @@ class _Session:
         self.request = request
         server = self.server
         accept = accept_request(request, {}, max_pdu_length=server.ae.max_pdu_length,
-                                roles=server.ae.roles)
+                                roles=server.ae.roles_for(set(server.handlers)))
         accept.presentation_contexts = server.answer_contexts(request)
+        if set(server.handlers) & {"find", "get", "move"}:
+            from fastdicom.net.services import answer_extended_negotiation
+
+            accept.user_items = answer_extended_negotiation(request, set(server.handlers))
         if request.async_ops_window is not None:
             invoked = request.async_ops_window[0]
             ours = server.ae.async_ops_window
@@ -328,8 +336,10 @@ class _Session:
 
     async def _request(self, message: Any) -> None:
         command_field = message.command_field
-        if not message.is_request:
-            return  # a response to a sub-operation (C-GET), handled by its waiter
+        if not message.is_request:  # a response to a sub-operation (C-GET)
+            from fastdicom.net.services import deliver_response
+
+            return deliver_response(self, message)
         if command_field == _dimse.C_ECHO_RQ:
             status = Status.SUCCESS
             if "echo" in self.server.handlers:
@@ -346,7 +356,9 @@ class _Session:
 
             return await serve_query(self, name, message)
         if command_field == _dimse.C_CANCEL_RQ:
-            return None
+            from fastdicom.net.services import cancel_query
+
+            return cancel_query(self, message)
         return self.respond(message, Status.UNRECOGNIZED_OPERATION)
 
     async def _store(self, message: Any) -> None:
@@ -366,11 +378,14 @@ class _Session:
             return self.respond(message, Status.OUT_OF_RESOURCES,
                                 ErrorComment="cannot write the file")
         try:
-            path = await asyncio.get_running_loop().run_in_executor(self.server.committer,
-                                                                    sink.commit)
-        except OSError as exc:
+            path = await asyncio.get_running_loop().run_in_executor(
+                self.server.committer, sink.commit, self.server.archive)
+        except Exception as exc:  # the disk, or the index (an unreadable data set)
             self.server.stats["failed"] += 1
             log.warning("%s: cannot store %s: %s", self, sink.sop_instance_uid, exc)
+            if not isinstance(exc, OSError):
+                return self.respond(message, Status.CANNOT_UNDERSTAND,
+                                    ErrorComment="cannot index the data set")
             return self.respond(message, Status.OUT_OF_RESOURCES,
                                 ErrorComment="cannot write the file")
         status = Status.SUCCESS

@@ -204,16 +204,23 @@ class IncomingFile:
         self._file.write(data)
         self.size += len(data)
 
-    def commit(self) -> str:
+    def commit(self, archive: Any = None) -> str:
         """Flush, fsync and rename the file into place; returns its path. On
-        failure the temporary file is removed and the error raised."""
+        failure the temporary file is removed and the error raised. With an
+        ``archive`` (:class:`fastdicom.net.archive.Archive`), the instance is
+        indexed in the transaction that renames it."""
         try:
             self._file.flush()
             if self.fsync:
                 os.fsync(self._file.fileno())
             self._file.close()
             os.chmod(self.temp_path, 0o666 & ~_umask())
-            os.replace(self.temp_path, self.path)
+            if archive is None:
+                os.replace(self.temp_path, self.path)
+            else:
+                archive.commit_file(self.temp_path, self.path,
+                                    lambda: os.replace(self.temp_path, self.path),
+                                    self.transfer_syntax)
         except BaseException:
             self.discard()
             raise
