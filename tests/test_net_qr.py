@@ -379,7 +379,7 @@ def test_query_in_another_character_set(pacs):
     """A Latin-1 identifier matches the UTF-8 names stored; the response comes
     in the stored instance's character set."""
     with AE("FDSCU").associate("127.0.0.1", pacs.port, contexts=_contexts()) as assoc:
-        message = query._request(assoc.assoc, 0x0020, "STUDY", "find",
+        message = query._request(assoc.client, 0x0020, "STUDY", "find",
                                  {"SpecificCharacterSet": "ISO_IR 100",
                                   "PatientName": "Müller*", "StudyInstanceUID": ""},
                                  None, 0)

@@ -424,8 +424,10 @@ def test_pacs_on_postgresql(tmp_path, files, postgres_url, store_scp):
                                     "StudyInstanceUID": "", "ModalitiesInStudy": "",
                                     "NumberOfStudyRelatedInstances": ""})
                 moved = assoc.move({"StudyInstanceUID": U("D")}, "DEST")
-            answers[backend] = (found.status, [m.to_json_dict() for m in found.matches],
-                                moved.status, moved.completed)
+            # in the order the instances were indexed: stores run concurrently
+            matches = sorted((m.to_json_dict() for m in found.matches),
+                             key=lambda m: m["0020000D"]["Value"][0])
+            answers[backend] = (found.status, matches, moved.status, moved.completed)
             assert archive.count("IMAGE") == 10  # the two re-stored replaced their rows
         finally:
             handle.shutdown()

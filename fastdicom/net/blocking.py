@@ -59,13 +59,13 @@ class BlockingAssociation:
         return run(self.client.store_many(list(items), **kw))
 
     def find(self, identifier: Any, **kw: Any) -> Any:
-        return run(self.assoc.find(identifier, **kw))
+        return run(self.client.find(identifier, **kw))
 
     def move(self, identifier: Any, destination: str, **kw: Any) -> Any:
-        return run(self.assoc.move(identifier, destination, **kw))
+        return run(self.client.move(identifier, destination, **kw))
 
     def get(self, identifier: Any, **kw: Any) -> Any:
-        return run(self.assoc.get(identifier, **kw))
+        return run(self.client.get(identifier, **kw))
 
     def send(self, message: Any) -> list[Any]:
         """Send a request; all its responses (the final one last)."""
