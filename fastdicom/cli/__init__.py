@@ -33,6 +33,7 @@ COMMANDS: list[str] = [
     "fastdicom.cli.echo",
     "fastdicom.cli.store",
     "fastdicom.cli.scp",
+    "fastdicom.cli.bench",
 ]
 
 
