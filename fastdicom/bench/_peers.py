@@ -8,8 +8,6 @@ import shutil
 import subprocess
 from typing import Any
 
-from fastdicom.bench.tools import HEADER_KEYWORDS, Adapter
-
 #: dcmtk's programs by absolute path first (other packages put shims of
 #: programs with the same names on PATH).
 DCMTK_DIRS = ("/usr/bin", "/usr/local/bin", "/opt/homebrew/bin")
@@ -75,7 +73,8 @@ def parse_dcmdump(text: str) -> tuple[list[int], dict[int, Any]]:
     return tags, top
 
 
-def dcmtk_adapters() -> dict[str, Adapter]:
+def dcmtk_adapters() -> dict:
+    from fastdicom.bench.tools import HEADER_KEYWORDS, Adapter
     from fastdicom.datadict import tag_for_keyword
 
     exe = dcmdump_path()
@@ -104,9 +103,10 @@ def gdcm_version() -> str | None:
         return "installed"
 
 
-def gdcm_adapters() -> dict[str, Adapter]:
+def gdcm_adapters() -> dict:
     import gdcm
 
+    from fastdicom.bench.tools import HEADER_KEYWORDS, Adapter
     from fastdicom.datadict import tag_for_keyword
 
     wanted = [(kw, tag_for_keyword(kw)) for kw in HEADER_KEYWORDS]

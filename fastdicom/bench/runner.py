@@ -23,6 +23,7 @@
 """
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -77,6 +78,7 @@ def _error_text(exc: BaseException) -> str:
 
 def _check_child(conn, tool: str, workload: str, items: list, start: int, atol: float) -> None:
     """Child process: one verdict per item, from ``start``; None when done."""
+    faulthandler.disable()  # a crash is reported by the parent, not dumped on stderr
     try:
         ref = TOOLS[REFERENCE].get()[workload]
         adapter = TOOLS[tool].get()[workload]

@@ -25,6 +25,7 @@ deliberately broken ones). The dcmtk and gdcm adapters are in
 """
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 from dataclasses import dataclass, field
@@ -236,11 +237,7 @@ def _fastdicom_adapters() -> dict[str, Adapter]:
     adapters = {"header": Adapter(header), "walk": Adapter(walk, walk_tags),
                 "pixels": Adapter(pixels),
                 "write": Adapter(write, lambda p: write_summary(write(p)))}
-    try:
-        import pyarrow  # noqa: F401 - fastdicom.scan builds Arrow tables
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("pyarrow") is not None:  # fastdicom.scan builds Arrow tables
         adapters["scan"] = Adapter(scan, scan_rows, batch=True,
                                    note="fastdicom.scan(paths, workers=1): Arrow table")
     return adapters
