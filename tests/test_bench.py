@@ -62,10 +62,20 @@ def test_corpus_is_deterministic_and_readable(tiny, tmp_path):
 
 def test_end_to_end_json(tiny, tmp_path, capsys):
     out, files, _ = tiny
-    report = tmp_path / "out.json"
+    report, md, png = tmp_path / "out.json", tmp_path / "perf.md", tmp_path / "chart.png"
     status, text, err = run_cli(capsys, "--corpus", str(out), "--size", "tiny", "--kinds", KINDS,
-                                "--json", str(report), "--cold")
+                                "--json", str(report), "--cold", "--markdown", str(md),
+                                "--chart", str(png))
     assert status == 0, err
+    if importlib.util.find_spec("matplotlib") is None:
+        assert "chart: matplotlib is not installed: no chart" in err and not png.exists()
+    else:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    section = md.read_text()
+    assert "`fastdicom bench --size tiny --kinds ct,mr_undefined,ct_rle --repeats 1 " \
+           "--min-time 0.001 --cold`" in section
+    assert "| workload | kind | mode | files | fastdicom | pydicom" in section
+    assert "| header | ct | warm | 3 | " in section
     payload = json.loads(report.read_text())
     assert payload["fastdicom_bench"] == 1
     assert {"machine", "settings", "corpus", "versions", "checks", "results", "skipped",
@@ -176,3 +186,5 @@ def test_usage_errors(capsys):
     assert status == 2 and "unknown tool(s) nosuchtool" in err
     status, _, err = run_cli(capsys, "--workloads", "net")
     assert status == 2 and "unknown workload(s) net" in err
+    status, _, err = run_cli(capsys, "--tools", "fastdicom", "--baseline", "pydicom")
+    assert status == 2 and "--baseline pydicom is not one of --tools" in err

@@ -8,7 +8,7 @@ import time
 from fastdicom.bench.timing import fmt_time
 
 __all__ = ["Progress", "format_table", "format_checks", "write_json", "write_chart",
-           "summary", "environment_line", "SCHEMA_VERSION"]
+           "summary", "environment_line", "markdown", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 
@@ -92,6 +92,47 @@ def format_checks(payload: dict) -> list[str]:
         for workload, note in notes.items():
             out.append(f"{tool} {workload}: {note}")
     return out
+
+
+def _md_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def markdown(payload: dict, command: str = "fastdicom bench") -> str:
+    """A Markdown section (what the README's performance section is made of):
+    how and where it was measured, then one row per workload, kind and mode
+    with each tool's median per file and its ratio to the baseline."""
+    m, s = payload["machine"], payload["settings"]
+    versions = ", ".join(f"{t} {v}" for t, v in payload["versions"].items() if v)
+    missing = [t for t, v in payload["versions"].items() if not v]
+    lines = [f"Measured {m['time'][:10]} by `{command}` on {m['machine']} "
+             f"({m.get('cpu') or 'CPU unknown'}, {m['usable_cpus']} of {m['cpu_count']} CPUs, "
+             f"load average {'/'.join(f'{x:.2f}' for x in m['loadavg'] or [])} before the run), "
+             f"Python {m['python']}, {versions}"
+             + (f" ({', '.join(missing)} not installed)" if missing else "")
+             + f"; median of {s['repeats']} interleaved samples per tool, seconds per file; "
+             f"(Nx) = {s['baseline']}'s time / the tool's. Every tool's results were checked "
+             "against fastdicom's before timing.", ""]
+    tools = list(dict.fromkeys(r["tool"] for r in payload["results"]))
+    lines.append("| workload | kind | mode | files | " + " | ".join(tools) + " |")
+    lines.append("|---" * (4 + len(tools)) + "|")
+    rows: dict[tuple, dict] = {}
+    for r in payload["results"]:
+        rows.setdefault((r["workload"], r["kind"], r["mode"], r["files"]), {})[r["tool"]] = r
+    for (w, kind, mode, files), per in rows.items():
+        cells = []
+        for t in tools:
+            r = per.get(t)
+            cells.append("" if r is None else _md_time(r["median_s"]) +
+                         ("" if r["ratio"] is None else f" ({r['ratio']:.3g}x)"))
+        lines.append(f"| {w} | {kind} | {mode} | {files} | " + " | ".join(cells) + " |")
+    problems = format_checks(payload)
+    if problems:
+        lines += [""] + [f"- {p}" for p in problems]
+    return "\n".join(lines) + "\n"
 
 
 def write_json(payload: dict, path: str) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 __all__ = ["Timing", "time_passes", "time_batch", "calibrate", "warm_page_cache",
-           "drop_page_cache", "can_drop_page_cache", "fmt_time", "machine"]
+           "drop_page_cache", "can_drop_page_cache", "filesystem_type", "fmt_time", "machine"]
 
 
 @dataclass
@@ -95,6 +95,23 @@ def drop_page_cache(paths: Iterable) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
+
+
+def filesystem_type(path) -> str | None:
+    """The type of the file system holding ``path`` (Linux: from /proc/mounts)."""
+    try:
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1:3] for line in f]
+    except OSError:
+        return None
+    path = os.path.realpath(path)
+    best = None
+    for point, kind in mounts:
+        point = point.replace("\\040", " ")
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and \
+                (best is None or len(point) > len(best[0])):
+            best = (point, kind)
+    return best[1] if best else None
 
 
 def fmt_time(seconds: float) -> str:

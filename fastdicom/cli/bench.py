@@ -55,6 +55,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="also time with the files dropped from the page cache before each pass")
     p.add_argument("--json", metavar="OUT", help="write the results as JSON")
     p.add_argument("--chart", metavar="OUT.png", help="a PNG chart of ratios (needs matplotlib)")
+    p.add_argument("--markdown", metavar="OUT.md",
+                   help="write the results as a Markdown section (machine, versions, date, "
+                        "one table): the README's performance section")
     p.add_argument("--size", choices=list(SIZES), default="small",
                    help="synthetic corpus size (default small)")
     p.add_argument("--corpus", metavar="DIR",
@@ -100,11 +103,31 @@ def _user_corpus(paths: list[str]) -> dict[str, list[str]]:
     return groups
 
 
+def _command(args: argparse.Namespace) -> str:
+    """The command line of this run, as the Markdown output states it."""
+    parts = ["fastdicom bench"]
+    parts += ["PATHS..."] if args.paths else [f"--size {args.size}"]
+    if args.kinds:
+        parts.append(f"--kinds {args.kinds}")
+    if args.tools != DEFAULT_TOOLS:
+        parts.append(f"--tools {args.tools}")
+    if args.workloads != DEFAULT_WORKLOADS:
+        parts.append(f"--workloads {args.workloads}")
+    if args.baseline != "pydicom":
+        parts.append(f"--baseline {args.baseline}")
+    parts.append(f"--repeats {args.repeats}")
+    if args.min_time != 0.2:
+        parts.append(f"--min-time {args.min_time:g}")
+    if args.cold:
+        parts.append("--cold")
+    return " ".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
     from fastdicom.bench import report
     from fastdicom.bench.corpus import KINDS, default_dir, ensure_corpus
     from fastdicom.bench.runner import Runner
-    from fastdicom.bench.timing import machine
+    from fastdicom.bench.timing import filesystem_type, machine
     from fastdicom.bench.tools import TOOLS, WORKLOADS
 
     tools, workloads = _split(args.tools), _split(args.workloads)
@@ -114,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     bad = [w for w in workloads if w not in WORKLOADS]
     if bad:
         raise CLIError(f"unknown workload(s) {', '.join(bad)}; known: {', '.join(WORKLOADS)}", 2)
+    if args.baseline not in tools:
+        raise CLIError(f"--baseline {args.baseline} is not one of --tools", 2)
     if args.repeats < 1:
         raise CLIError("--repeats must be at least 1", 2)
     progress = report.Progress(quiet=args.quiet)
@@ -129,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
         corpus = {k: [str(p) for p in v] for k, v in files.items()}
         source = {"source": "synthetic", "size": args.size,
                   "dir": str(args.corpus or default_dir(args.size))}
+    if args.cold:
+        kinds_fs = {filesystem_type(v[0]) for v in corpus.values()}
+        if kinds_fs & {"tmpfs", "ramfs"}:
+            notes.append("--cold: files on tmpfs/ramfs stay in memory, cold equals warm there")
     env = machine()
     runner = Runner(corpus, tools, workloads, baseline=args.baseline, repeats=args.repeats,
                     min_time=args.min_time, cold=args.cold, timeout=args.timeout,
@@ -153,6 +182,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         report.write_json(payload, args.json)
         print(f"wrote {args.json}", file=sys.stderr)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(report.markdown(payload, _command(args)))
+        print(f"wrote {args.markdown}", file=sys.stderr)
     if args.chart:
         why = report.write_chart(payload, args.chart)
         print(f"chart: {why}" if why else f"wrote {args.chart}", file=sys.stderr)
