@@ -161,7 +161,8 @@ def write_chart(payload: dict, path: str) -> str | None:
     if not ratios:
         return f"no ratios to chart (baseline {baseline} not timed)"
     workloads = list(ratios)
-    tools = sorted({t for per in ratios.values() for t in per})
+    tools = list(dict.fromkeys(r["tool"] for r in payload["results"]
+                               if r["mode"] == "warm" and r["ratio"] is not None))
     fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(workloads), 4.2))
     width = 0.8 / max(len(tools), 1)
     for k, tool in enumerate(tools):
@@ -173,7 +174,8 @@ def write_chart(payload: dict, path: str) -> str | None:
     ax.set_yscale("log")
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_ylabel(f"speed vs {baseline} (x, log)")
-    ax.set_title(f"fastdicom bench, {payload['machine'].get('time', '')}")
+    ax.set_title(f"fastdicom bench {payload['machine'].get('time', '')[:10]}: warm, median over "
+                 "kinds of file", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
