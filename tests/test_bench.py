@@ -188,3 +188,25 @@ def test_usage_errors(capsys):
     assert status == 2 and "unknown workload(s) net" in err
     status, _, err = run_cli(capsys, "--tools", "fastdicom", "--baseline", "pydicom")
     assert status == 2 and "--baseline pydicom is not one of --tools" in err
+
+
+def test_user_paths_grouped_and_unreadable_files_left_out(tiny, tmp_path, capsys):
+    _, files, _ = tiny
+    (tmp_path / "notes.txt").write_text("not DICOM")
+    (tmp_path / "a.dcm").write_bytes(files["ct"][0].read_bytes())
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.dcm").write_bytes(files["mr_undefined"][0].read_bytes())
+    report = tmp_path / "out.json"
+    status, text, _ = run_cli(capsys, str(tmp_path), "--tools", "fastdicom",
+                              "--baseline", "fastdicom", "--workloads", "header",
+                              "--json", str(report))
+    assert status == 0
+    payload = json.loads(report.read_text())
+    assert payload["corpus"]["source"] == "paths"
+    assert {k: v["files"] for k, v in payload["corpus"]["kinds"].items()} == {
+        "explicit-le": 2, "unreadable": 1}
+    check = next(c for c in payload["checks"] if c["kind"] == "unreadable")
+    assert check["status"] == "reference failed"
+    assert check["problems"][0]["file"].endswith("notes.txt")
+    assert "files left out for every tool" in text
+    assert [(r["kind"], r["files"]) for r in payload["results"]] == [("explicit-le", 2)]

@@ -200,6 +200,9 @@ def summary(payload: dict) -> str:
                  f"1/median; MB/s = file bytes/median; 'vs {s['baseline']}' = {s['baseline']}'s "
                  "median / this tool's (above 1: faster); warm = page cache holding the files, "
                  "cold = dropped for those files before each pass")
+    if payload["results"] and not any(r["tool"] == s["baseline"] for r in payload["results"]):
+        lines.append(f"no ratios: the baseline {s['baseline']} was not timed (not installed, "
+                     "or its checks failed)")
     notes = payload["corpus"].get("notes") or []
     lines += [f"note: {n}" for n in notes]
     lines += format_checks(payload)
