@@ -184,8 +184,8 @@ def test_compare_and_dcmdump_parsing():
 def test_usage_errors(capsys):
     status, _, err = run_cli(capsys, "--tools", "fastdicom,nosuchtool")
     assert status == 2 and "unknown tool(s) nosuchtool" in err
-    status, _, err = run_cli(capsys, "--workloads", "net")
-    assert status == 2 and "unknown workload(s) net" in err
+    status, _, err = run_cli(capsys, "--workloads", "header,nosuch")
+    assert status == 2 and "unknown workload(s) nosuch" in err
     status, _, err = run_cli(capsys, "--tools", "fastdicom", "--baseline", "pydicom")
     assert status == 2 and "--baseline pydicom is not one of --tools" in err
 
@@ -210,3 +210,28 @@ def test_user_paths_grouped_and_unreadable_files_left_out(tiny, tmp_path, capsys
     assert check["problems"][0]["file"].endswith("notes.txt")
     assert "files left out for every tool" in text
     assert [(r["kind"], r["files"]) for r in payload["results"]] == [("explicit-le", 2)]
+
+
+def test_net_pairs(tiny, tmp_path, capsys):
+    """C-ECHO and C-STORE over loopback for each SCU>SCP pair installed here."""
+    _, files, _ = tiny
+    report = tmp_path / "out.json"
+    status, text, err = run_cli(capsys, "--corpus", str(tiny[0]), "--size", "tiny", "--kinds",
+                                "ct", "--workloads", "net", "--echoes", "2", "--tools",
+                                "fastdicom,pynetdicom" + (",dcmtk" if HAVE["dcmtk"] else ""),
+                                "--baseline", "fastdicom", "--json", str(report))
+    assert status == 0, err
+    payload = json.loads(report.read_text())
+    peers = ["fastdicom"] + [t for t in ("pynetdicom", "dcmtk")
+                             if t == "dcmtk" and HAVE["dcmtk"] or
+                             t == "pynetdicom" and importlib.util.find_spec("pynetdicom")]
+    pairs = {f"{a}>{b}" for a in peers for b in peers}
+    assert all(c["status"] == "ok" for c in payload["checks"]), payload["checks"]
+    assert {(c["kind"], c["tool"]) for c in payload["checks"]} == \
+        {(k, p) for k in ("echo", "store:ct") for p in pairs}
+    timed = {(r["kind"], r["tool"]): r for r in payload["results"]}
+    assert set(timed) == {(k, p) for k in ("echo", "store:ct") for p in pairs}
+    assert timed[("store:ct", "fastdicom>fastdicom")]["files"] == 3
+    if "pynetdicom" in peers:
+        assert timed[("echo", "pynetdicom>pynetdicom")]["ratio"] == pytest.approx(1.0)
+    assert "net fastdicom: TCP_NODELAY set" in text

@@ -50,7 +50,8 @@ def format_table(payload: dict) -> str:
     results = payload["results"]
     baseline = payload["settings"].get("baseline")
     lines = []
-    header = (f"{'workload':8s} {'kind':13s} {'mode':4s} {'tool':10s} {'files':>5s} "
+    tw = max([10] + [len(r["tool"]) for r in results])
+    header = (f"{'workload':8s} {'kind':13s} {'mode':4s} {'tool':{tw}s} {'files':>5s} "
               f"{'median':>10s} {'min':>10s} {'max':>10s} {'files/s':>9s} {'MB/s':>8s} "
               f"{'vs ' + str(baseline):>12s}")
     lines += [header, "-" * len(header)]
@@ -60,7 +61,7 @@ def format_table(payload: dict) -> str:
         if prev is not None and key != prev:
             lines.append("")
         prev = key
-        lines.append(f"{r['workload']:8s} {r['kind']:13s} {r['mode']:4s} {r['tool']:10s} "
+        lines.append(f"{r['workload']:8s} {r['kind']:13s} {r['mode']:4s} {r['tool']:{tw}s} "
                      f"{r['files']:5d} {fmt_time(r['median_s']):>10s} {fmt_time(r['min_s']):>10s} "
                      f"{fmt_time(r['max_s']):>10s} {r['files_per_s']:9.1f} {r['mb_per_s']:8.1f} "
                      f"{_ratio(r):>12s}")
@@ -200,10 +201,15 @@ def summary(payload: dict) -> str:
                  f"1/median; MB/s = file bytes/median; 'vs {s['baseline']}' = {s['baseline']}'s "
                  "median / this tool's (above 1: faster); warm = page cache holding the files, "
                  "cold = dropped for those files before each pass")
-    if payload["results"] and not any(r["tool"] == s["baseline"] for r in payload["results"]):
+    if any(r["workload"] == "net" for r in payload["results"]):
+        lines.append("net rows: seconds per C-ECHO (echo) or per file stored (store), one "
+                     "association per sample; 'vs' = pynetdicom>pynetdicom's median / this "
+                     "pair's")
+    readers = [r for r in payload["results"] if r["workload"] != "net"]
+    if readers and not any(r["tool"] == s["baseline"] for r in readers):
         lines.append(f"no ratios: the baseline {s['baseline']} was not timed (not installed, "
                      "or its checks failed)")
-    notes = payload["corpus"].get("notes") or []
+    notes = (payload["corpus"].get("notes") or []) + (payload.get("notes") or [])
     lines += [f"note: {n}" for n in notes]
     lines += format_checks(payload)
     return "\n".join(lines)

@@ -203,7 +203,7 @@ class Runner:
 
     def __init__(self, corpus: dict[str, list[str]], tools: list[str], workloads: list[str], *,
                  baseline: str | None = "pydicom", repeats: int = 5, min_time: float = 0.2,
-                 cold: bool = False, timeout: float = 300.0,
+                 cold: bool = False, timeout: float = 300.0, echoes: int = 20,
                  progress: Callable[[str], None] | None = None) -> None:
         self.corpus = {k: [str(p) for p in v] for k, v in corpus.items() if v}
         self.tools = tools
@@ -216,10 +216,12 @@ class Runner:
         if cold and not can_drop_page_cache():
             raise RuntimeError("--cold needs os.posix_fadvise (Linux and most Unixes)")
         self.timeout = timeout
+        self.echoes = echoes
         self.progress = progress or (lambda text: None)
         self.checks: list[Check] = []
         self.results: list[Result] = []
         self.skipped: list[dict] = []
+        self.notes: list[str] = []
         self.versions: dict[str, str | None] = {}
 
     def _available(self) -> dict[str, dict]:
@@ -238,6 +240,8 @@ class Runner:
             if name not in self.tools:
                 continue
             for w in self.workloads:
+                if w == "net":
+                    continue
                 if w not in adapters[name]:
                     self.skipped.append({"tool": name, "workload": w,
                                          "reason": f"no {w} adapter"})
@@ -253,6 +257,8 @@ class Runner:
                 continue
             for kind, paths in self.corpus.items():
                 plan.append((w, kind, self._check(w, kind, paths, adapters)))
+        if "net" in self.workloads:
+            self._net()
         total = sum(len(self.modes) for _w, _k, (ok, _p) in plan if ok)
         step = 0
         for w, kind, (ok, paths) in plan:
@@ -266,6 +272,24 @@ class Runner:
                 timings = time_kind(chosen, paths, repeats=self.repeats, min_time=self.min_time,
                                     cold=mode == "cold")
                 self._record(w, kind, mode, paths, timings)
+
+    def _net(self) -> None:
+        """The net workload (:mod:`fastdicom.bench.net`): native CT files stored."""
+        from fastdicom.bench.net import run_net
+
+        kind = "ct" if "ct" in self.corpus else next(iter(self.corpus))
+        tools = set(self.tools) | ({"pynetdicom"} if "pydicom" in self.tools else set())
+        checks, results, notes = run_net({kind: self.corpus[kind]}, sorted(tools),
+                                         repeats=self.repeats, echoes=self.echoes,
+                                         progress=self.progress)
+        results.sort(key=lambda r: r.kind != "echo")  # echo rows first, pairs in order
+        for r in results:
+            base = next((b for b in results if b.kind == r.kind
+                         and b.tool == "pynetdicom>pynetdicom"), None)
+            r.ratio = base.median_s / r.median_s if base is not None else None
+        self.checks += checks
+        self.results += results
+        self.notes += notes
 
     def _check(self, w: str, kind: str, paths: list[str], adapters: dict) -> tuple[list, list]:
         names = list(paths)
@@ -314,9 +338,12 @@ class Runner:
     def payload(self) -> dict:
         notes: dict[str, dict[str, str]] = {}
         for r in self.results:
-            note = TOOLS[r.tool].get()[r.workload].note
+            tool = TOOLS.get(r.tool)  # net rows are pairs, "SCU>SCP"
+            if tool is None or r.workload not in tool.get():
+                continue
+            note = tool.get()[r.workload].note
             if note:
                 notes.setdefault(r.tool, {})[r.workload] = note
-        return {"adapter_notes": notes, "checks": [asdict(c) for c in self.checks],
+        return {"notes": self.notes, "adapter_notes": notes, "checks": [asdict(c) for c in self.checks],
                 "results": [asdict(r) for r in self.results],
                 "skipped": self.skipped, "versions": self.versions}
