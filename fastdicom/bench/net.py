@@ -2,10 +2,10 @@
 throughput over loopback for each available SCU -> SCP pair of fastdicom,
 pynetdicom and dcmtk.
 
-Every SCP runs in its own process (fastdicom and pynetdicom in a child
-process, dcmtk's ``storescp`` as a program) on a free port of 127.0.0.1 and
+Every SCP runs as a program of its own (``fastdicom scp --no-fsync``, a small
+pynetdicom storage SCP, dcmtk's ``storescp``) on a free port of 127.0.0.1 and
 stores what it receives in a temporary directory (fastdicom without fsync, as
-the others). For each pair:
+the others); a crashing SCP fails its pairs' checks, not the run. For each pair:
 
 * ``echo``: one association, ``echoes`` C-ECHOs timed one after another,
   seconds per C-ECHO (dcmtk's ``echoscu --repeat N`` is timed as a whole:
@@ -22,11 +22,11 @@ its ``TCP_NODELAY`` environment variable (compiled-in default otherwise).
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Any, Callable
@@ -80,12 +80,6 @@ def _wait_for_port(port: int, alive: Callable[[], bool], timeout: float = 20.0) 
 
 
 # --------------------------------------------------------------------------- SCPs
-def _fastdicom_scp(port: int, directory: str) -> None:
-    from fastdicom.net.ae import AE
-
-    AE(SCP_AE).serve("127.0.0.1", port, storage_dir=directory, fsync=False)
-
-
 def _pynetdicom_scp(port: int, directory: str) -> None:
     import logging
 
@@ -115,21 +109,20 @@ class SCP:
         self.directory = tempfile.mkdtemp(prefix=f"fdbench-{tool}-scp-")
         self._proc: Any = None
 
-    def __enter__(self) -> "SCP":
+    def _command(self) -> list[str]:
         if self.tool == "dcmtk":
-            self._proc = subprocess.Popen(
-                [_dcmtk("storescp"), "-aet", SCP_AE, "-od", self.directory, str(self.port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            alive = lambda: self._proc.poll() is None  # noqa: E731
-        else:
-            target = _fastdicom_scp if self.tool == "fastdicom" else _pynetdicom_scp
-            ctx = multiprocessing.get_context("fork" if "fork" in
-                                              multiprocessing.get_all_start_methods() else "spawn")
-            self._proc = ctx.Process(target=target, args=(self.port, self.directory), daemon=True)
-            self._proc.start()
-            alive = self._proc.is_alive
+            return [_dcmtk("storescp"), "-aet", SCP_AE, "-od", self.directory, str(self.port)]
+        if self.tool == "fastdicom":  # its command line: the public API, as a user runs it
+            return [sys.executable, "-m", "fastdicom", "scp", "--port", str(self.port), "--bind",
+                    "127.0.0.1", "--dir", self.directory, "--aet", SCP_AE, "--no-fsync", "-q"]
+        return [sys.executable, "-c", "import sys; from fastdicom.bench.net import _pynetdicom_scp;"
+                " _pynetdicom_scp(int(sys.argv[1]), sys.argv[2])", str(self.port), self.directory]
+
+    def __enter__(self) -> "SCP":
+        self._proc = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
         try:
-            _wait_for_port(self.port, alive)
+            _wait_for_port(self.port, lambda: self._proc.poll() is None)
         except BaseException:
             self.__exit__()
             raise
@@ -146,19 +139,12 @@ class SCP:
     def __exit__(self, *exc: Any) -> None:
         proc = self._proc
         if proc is not None:
-            if isinstance(proc, subprocess.Popen):
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            else:
-                proc.terminate()
-                proc.join(10)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join()
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
