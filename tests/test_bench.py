@@ -14,6 +14,7 @@ import pytest
 import fastdicom
 from fastdicom.bench import corpus as bench_corpus
 from fastdicom.bench._peers import dcmdump_path, parse_dcmdump
+from fastdicom.bench.net import private_namespace_available
 from fastdicom.bench.runner import Runner
 from fastdicom.bench.tools import TOOLS, Adapter, Tool, compare
 from fastdicom.cli import main
@@ -235,3 +236,6 @@ def test_net_pairs(tiny, tmp_path, capsys):
     if "pynetdicom" in peers:
         assert timed[("echo", "pynetdicom>pynetdicom")]["ratio"] == pytest.approx(1.0)
     assert "net fastdicom: TCP_NODELAY set" in text
+    if HAVE["dcmtk"]:
+        isolated = "of a private network namespace" in text
+        assert isolated == private_namespace_available()

@@ -15,13 +15,16 @@ the others); a crashing SCP fails its pairs' checks, not the run. For each pair:
   with the same data set bytes (the SCP's file read back by fastdicom).
 
 A pair whose SCP does not start, or whose check fails, is reported and not
-timed. dcmtk's storescp cannot listen on loopback only: it listens on every
-interface while it runs (a note says so). TCP_NODELAY: fastdicom's asyncio
+timed. dcmtk's storescp cannot listen on loopback only: when dcmtk takes part,
+the whole net workload runs in a private network namespace (``unshare -rn``,
+:func:`run_net_isolated`) where the system allows one, else in this process
+with storescp listening on every interface while it runs (a note says which). TCP_NODELAY: fastdicom's asyncio
 transport sets it; pynetdicom does not (Nagle's algorithm on); dcmtk follows
 its ``TCP_NODELAY`` environment variable (compiled-in default otherwise).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -33,9 +36,11 @@ from typing import Any, Callable
 
 from fastdicom.bench._peers import DCMTK_DIRS
 
-__all__ = ["NET_TOOLS", "NODELAY", "net_available", "run_net"]
+__all__ = ["NET_TOOLS", "NODELAY", "net_available", "run_net", "run_net_isolated",
+           "private_namespace_available"]
 
 SCP_AE, SCU_AE = "BENCHSCP", "BENCHSCU"
+_NETNS_ENV = "FASTDICOM_BENCH_NETNS"  # set inside the private network namespace
 VERIFICATION = "1.2.840.10008.1.1"
 NET_TOOLS = ("fastdicom", "pynetdicom", "dcmtk")
 NODELAY = {"fastdicom": "TCP_NODELAY set (asyncio transport)",
@@ -267,7 +272,10 @@ def run_net(corpus: dict[str, list[str]], tools: list[str], *, repeats: int, ech
     tools = [t for t in NET_TOOLS if t in tools and net_available(t)]
     checks, results, notes = [], [], [f"net {t}: {NODELAY[t]}" for t in tools]
     if "dcmtk" in tools:
-        notes.append("net dcmtk: storescp listens on every interface during the run")
+        notes.append("net dcmtk: storescp listened on every interface of a private network "
+                     "namespace (unshare -rn): loopback only" if os.environ.get(_NETNS_ENV) else
+                     "net dcmtk: storescp listened on every interface during the run (no "
+                     "private network namespace: unshare -rn is not available here)")
     for scp_tool in tools:
         try:
             scp = SCP(scp_tool).__enter__()
@@ -324,3 +332,77 @@ def _result(kind, pair, files, samples, nbytes, Result, statistics):
     med = statistics.median(samples)
     return Result("net", kind, "warm", pair, files, 1, samples, med, min(samples), max(samples),
                   1.0 / med, nbytes / med / 1e6 if nbytes else 0.0, None)
+
+
+# --------------------------------------------------------------------------- namespace
+def _programs() -> tuple[str | None, str | None]:
+    find = lambda name, dirs: next((os.path.join(d, name) for d in dirs  # noqa: E731
+                                    if os.access(os.path.join(d, name), os.X_OK)), None)
+    return (find("unshare", ("/usr/bin", "/bin")),
+            find("ip", ("/usr/sbin", "/sbin", "/usr/bin", "/bin")))
+
+
+def private_namespace_available() -> bool:
+    """Can this user make a network namespace of its own (``unshare -rn``)?"""
+    unshare, ip = _programs()
+    if unshare is None or ip is None:
+        return False
+    try:
+        return subprocess.run([unshare, "-rn", ip, "link", "set", "lo", "up"],
+                              capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def run_net_isolated(corpus: dict[str, list[str]], tools: list[str], *, repeats: int,
+                     echoes: int = 20, progress: Callable[[str], None] = lambda text: None):
+    """:func:`run_net`, in a private network namespace (``unshare -rn``, its
+    loopback brought up) when dcmtk takes part (its storescp cannot listen on
+    loopback only) and the system allows one; in this process otherwise."""
+    from fastdicom.bench.runner import Check, Result
+
+    if "dcmtk" not in tools or not net_available("dcmtk") or os.environ.get(_NETNS_ENV) \
+            or not private_namespace_available():
+        return run_net(corpus, tools, repeats=repeats, echoes=echoes, progress=progress)
+    unshare, ip = _programs()
+    cmd = [unshare, "-rn", "sh", "-c", f'"{ip}" link set lo up && exec "$0" "$@"',
+           sys.executable, "-m", "fastdicom.bench.net"]
+    job = json.dumps({"corpus": corpus, "tools": tools, "repeats": repeats, "echoes": echoes})
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, _NETNS_ENV: "1"})
+    proc.stdin.write(job)
+    proc.stdin.close()
+    errors = []
+    for line in proc.stderr:
+        if line.startswith("progress: "):
+            progress(line[10:].rstrip("\n"))
+        else:
+            errors.append(line.rstrip("\n"))
+    out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise RuntimeError("the net workload failed in its network namespace: "
+                           + " | ".join(errors[-3:]))
+    data = json.loads(out)
+    return ([Check(**c) for c in data["checks"]], [Result(**r) for r in data["results"]],
+            data["notes"])
+
+
+def _main() -> int:
+    """``python -m fastdicom.bench.net`` (run inside the namespace): a job as JSON
+    on stdin, the results as JSON on stdout, progress on stderr."""
+    from dataclasses import asdict
+
+    job = json.loads(sys.stdin.read())
+
+    def progress(text: str) -> None:
+        print("progress: " + text, file=sys.stderr, flush=True)
+
+    checks, results, notes = run_net(job["corpus"], job["tools"], repeats=job["repeats"],
+                                     echoes=job["echoes"], progress=progress)
+    json.dump({"checks": [asdict(c) for c in checks], "results": [asdict(r) for r in results],
+               "notes": notes}, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

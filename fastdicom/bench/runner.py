@@ -275,11 +275,11 @@ class Runner:
 
     def _net(self) -> None:
         """The net workload (:mod:`fastdicom.bench.net`): native CT files stored."""
-        from fastdicom.bench.net import run_net
+        from fastdicom.bench.net import run_net_isolated
 
         kind = "ct" if "ct" in self.corpus else next(iter(self.corpus))
         tools = set(self.tools) | ({"pynetdicom"} if "pydicom" in self.tools else set())
-        checks, results, notes = run_net({kind: self.corpus[kind]}, sorted(tools),
+        checks, results, notes = run_net_isolated({kind: self.corpus[kind]}, sorted(tools),
                                          repeats=self.repeats, echoes=self.echoes,
                                          progress=self.progress)
         results.sort(key=lambda r: r.kind != "echo")  # echo rows first, pairs in order
