@@ -54,14 +54,12 @@ below the table.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -71,6 +69,7 @@ import pydicom
 import fastdicom
 from benchmarks import bench_ingest, datasets, pixels, walkers, writers
 from benchmarks.corpus import DEFAULT_DIR, KINDS, ensure_corpus, header_length, load_bytes
+from fastdicom.bench.timing import Timing, calibrate, fmt_time, time_passes, warm_page_cache  # noqa: F401
 
 QUICK_DIR = Path(__file__).resolve().parent / "corpus_quick"
 FileFn = Callable[[object], object]  # per-file: bytes, or a str path (inputs="path")
@@ -217,50 +216,6 @@ WORKLOADS: list[Workload] = [
 ]
 
 
-@dataclass
-class Timing:
-    """Per-file samples (seconds) of one function on one kind."""
-
-    number: int  # passes over the files per repeat
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def best(self) -> float:
-        return min(self.samples)
-
-
-def time_passes(fn: FileFn, files: list, number: int) -> float:
-    """Seconds per file for ``number`` passes of ``fn`` over ``files`` (GC off)."""
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for _ in range(number):
-            for data in files:
-                fn(data)
-        elapsed = time.perf_counter() - start
-    finally:
-        if enabled:
-            gc.enable()
-    return elapsed / (number * len(files))
-
-
-def calibrate(fn: FileFn, files: list, min_time: float) -> int:
-    """Passes per repeat so one repeat lasts >= ``min_time`` (doubles as warmup)."""
-    number = 1
-    while True:
-        per_file = time_passes(fn, files, number)
-        total = per_file * number * len(files)
-        if total >= min_time or number >= 1 << 20:
-            return number
-        number = max(number * 2, int(number * min_time / max(total, 1e-9) * 1.1) + 1)
-
-
 def measure_kind(fns: dict[FileFn, list], repeats: int, min_time: float) -> dict[FileFn, Timing]:
     """Calibrate + warm up each function (on its inputs), then time them interleaved."""
     timings = {fn: Timing(calibrate(fn, inputs, min_time)) for fn, inputs in fns.items()}
@@ -345,21 +300,6 @@ def run(workloads: list[Workload], corpus: dict[str, list[Path]], repeats: int,
             if w.report is not None:
                 reports += [f"{w.name}: {line}" for line in w.report(paths)]
     return rows, raw, reports
-
-
-def warm_page_cache(paths: list[str], chunk: int = 1 << 24) -> None:
-    """Read the files once (in chunks, nothing kept) so the OS caches them."""
-    for path in paths:
-        with open(path, "rb", buffering=0) as f:
-            while f.read(chunk):
-                pass
-
-
-def fmt_time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:7.2f} {unit}"
-    return f"{seconds / 1e-9:7.1f} ns"
 
 
 def fmt_target(target: float | None, met: bool | None) -> str:

@@ -1,6 +1,7 @@
 """Deterministic synthetic DICOM corpus for the fastdicom benchmarks.
 
-Two kinds of files are generated with pydicom (a bench/test dependency):
+Two kinds of files are generated (with fastdicom's writer, by the builders of
+:mod:`fastdicom.bench.synth`, shared with ``fastdicom bench``):
 
 * ``ct``: one CT Image Storage series of N slices, 512x512 signed 16-bit
   (Bits Stored 12 by default), explicit VR little endian, with a realistic
@@ -41,6 +42,7 @@ from pathlib import Path
 
 from benchmarks.synth import ct_dataset, ct_pattern, mr_dataset, set_undefined_lengths, \
     write_ct_slice, write_file
+from fastdicom.bench.corpus import header_length, load_bytes  # noqa: F401 - re-exported
 
 #: Bump when the generated content changes so existing corpora get rebuilt.
 CORPUS_VERSION = 1
@@ -126,11 +128,6 @@ def corpus_files(out: str | os.PathLike | None = None) -> dict[str, list[Path]]:
     return files
 
 
-def load_bytes(paths) -> list[bytes]:
-    """Read files fully into memory (so timings never include disk I/O)."""
-    return [Path(p).read_bytes() for p in paths]
-
-
 def dataset_offset(data: bytes) -> int:
     """Offset where the dataset starts after the preamble, 'DICM' and file meta.
 
@@ -150,16 +147,6 @@ def dataset_offset(data: bytes) -> int:
         else:
             pos += 8 + struct.unpack_from("<H", data, pos + 6)[0]
     return pos
-
-
-def header_length(data: bytes) -> int:
-    """Bytes from the start of the file up to the top-level Pixel Data element."""
-    import fastdicom
-
-    end = fastdicom.tokenize(data, 132, stop_before_pixels=True).end_offset
-    if data[end:end + 4] != PIXEL_DATA_TAG:
-        raise ValueError(f"expected (7FE0,0010) at offset {end}")
-    return end
 
 
 def main(argv=None) -> int:

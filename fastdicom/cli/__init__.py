@@ -34,6 +34,7 @@ COMMANDS: list[str] = [
     "fastdicom.cli.store",
     "fastdicom.cli.scp",
     "fastdicom.cli.qr",
+    "fastdicom.cli.bench",
 ]
 
 
