@@ -119,7 +119,8 @@ class SCP:
             return [_dcmtk("storescp"), "-aet", SCP_AE, "-od", self.directory, str(self.port)]
         if self.tool == "fastdicom":  # its command line: the public API, as a user runs it
             return [sys.executable, "-m", "fastdicom", "scp", "--port", str(self.port), "--bind",
-                    "127.0.0.1", "--dir", self.directory, "--aet", SCP_AE, "--no-fsync", "-q"]
+                    "127.0.0.1", "--dir", self.directory, "--aet", SCP_AE, "--no-fsync",
+                    "--no-index", "-q"]
         return [sys.executable, "-c", "import sys; from fastdicom.bench.net import _pynetdicom_scp;"
                 " _pynetdicom_scp(int(sys.argv[1]), sys.argv[2])", str(self.port), self.directory]
 
