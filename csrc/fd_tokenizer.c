@@ -214,6 +214,7 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
     const int stop_pixels = opt->stop_before_pixels;
     const uint32_t stop_after = opt->stop_after_tag;
     const int32_t only_group = opt->only_group;
+    const uint64_t total = opt->total_len > len ? opt->total_len : 0;
 
     for (;;) {
         fd_frame *f = &stack[sp];
@@ -407,6 +408,12 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
             rec->next = (int32_t)(t->n + 1);
             set_vr(rec, vr);
 
+            if (vl == FD_UNDEF_LEN && total && kind == K_ROOT &&
+                (tag == 0x7FE00010u || tag == 0x7FE00008u || tag == 0x7FE00009u)) {
+                /* encapsulated pixel data of a file read in part: not walked here */
+                t->stop_reason = FD_STOP_PIXELS;
+                break;
+            }
             if (vl == FD_UNDEF_LEN) {
                 fd_frame *nf;
                 int is_sq = vr == FD_VR('S', 'Q');
@@ -455,6 +462,19 @@ fd_status fd_tokenize(const uint8_t *buf, uint64_t len, uint64_t offset,
                 continue;
             }
             if (hlen > remain || vl > remain - hlen) {
+                if (total && kind == K_ROOT && hlen <= remain && vr != FD_VR('S', 'Q') &&
+                    (tag == 0x7FE00010u || tag == 0x7FE00008u || tag == 0x7FE00009u)) {
+                    /* the value lies (in part) past the buffer: pos + hlen <= len < total */
+                    if ((uint64_t)vl == total - (pos + hlen)) {
+                        rec->value_length = vl;
+                        rec->flags = flags | FD_F_OUTSIDE;
+                        t->n++;
+                        pos = total;
+                    } else {
+                        t->stop_reason = FD_STOP_PIXELS;
+                    }
+                    break;
+                }
                 st = FD_ERR_LENGTH;
                 goto fail;
             }

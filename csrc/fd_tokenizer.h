@@ -23,7 +23,8 @@ enum {
     FD_F_BIG_ENDIAN  = 1u << 9,  /* element encoded big endian */
     FD_F_VR_DICT     = 1u << 10, /* VR came from the dictionary, not the data */
     FD_F_VR_UNKNOWN  = 1u << 11, /* implicit VR and the dictionary does not know the tag */
-    FD_F_UN_SEQUENCE = 1u << 12  /* undefined-length UN read as implicit VR LE SQ */
+    FD_F_UN_SEQUENCE = 1u << 12, /* undefined-length UN read as implicit VR LE SQ */
+    FD_F_OUTSIDE     = 1u << 13  /* value runs past the buffer, up to total_len (see fd_options) */
 };
 
 /* One record: 48 bytes, layout mirrored by the numpy dtype in _core.pyx. */
@@ -71,6 +72,13 @@ typedef struct {
     int32_t only_group;       /* >= 0: stop at the first top-level element of another group */
     uint32_t max_depth;       /* maximum nesting of sequences (items count with them) */
     uint64_t max_records;     /* 0: bounded only by the input */
+    uint64_t total_len;       /* 0, or the size of the whole data of which the buffer is the
+                                 start (a file read in part). Then a top-level pixel data
+                                 element (7FE0,0008/0009/0010) of defined length whose value
+                                 does not fit in the buffer but ends exactly at total_len is
+                                 recorded with FD_F_OUTSIDE and ends the walk at total_len;
+                                 any other top-level pixel data element that does not fit
+                                 stops the walk before it (FD_STOP_PIXELS). */
 } fd_options;
 
 typedef struct {

@@ -18,6 +18,7 @@ F_BIG_ENDIAN: int
 F_VR_DICT: int
 F_VR_UNKNOWN: int
 F_UN_SEQUENCE: int
+F_OUTSIDE: int
 STOP_NONE: int
 STOP_PIXELS: int
 STOP_AFTER_TAG: int
@@ -25,12 +26,22 @@ STOP_GROUP: int
 
 def dictionary_vr(tag: int) -> str: ...
 
+class _FileTail:
+    @property
+    def size(self) -> int: ...
+
 class Tokens:
-    obj: Any
     offset: int
     explicit_vr: bool
     little_endian: bool
     def __len__(self) -> int: ...
+    @property
+    def obj(self) -> Any: ...
+    @property
+    def tail(self) -> _FileTail | None: ...
+    def is_outside(self, i: int) -> bool: ...
+    def read_outside(self, i: int, out: Any = None, start: int = 0,
+                     length: int | None = None) -> Any: ...
     @property
     def records(self) -> npt.NDArray[np.void]: ...
     @property

@@ -2,6 +2,7 @@
 """Compiled core of fastdicom: Cython glue over the C tokenizer in csrc/."""
 
 include "_core_src/ctokenizer.pxi"
+include "_core_src/filetail.pxi"
 include "_core_src/tokens.pxi"
 include "_core_src/dataset_core.pxi"
 include "_core_src/values_fast.pxi"

@@ -129,8 +129,11 @@ def dcmread(
 
     ``fp`` is a path (read through mmap, zero-copy; when only the header is
     wanted, with ``stop_before_pixels`` or ``specific_tags``, only the start of
-    the file is read), a bytes-like object, or a binary file-like object (read
-    from its current position). ``defer_size`` is accepted for compatibility:
+    the file is read; small files are read whole, and a native pixel data
+    value that ends the file is left in it until it is used: then the file is
+    mapped, or for ``pixel_array`` the value read straight into the array), a
+    bytes-like object, or a binary file-like object (read from its current
+    position). ``defer_size`` is accepted for compatibility:
     values are always decoded lazily.
     """
     if not specific_tags:  # as pydicom: an empty list filters nothing
@@ -143,8 +146,9 @@ def dcmread(
         if tags:
             stop_after = max(max(tags), 0x00080005)
         only = frozenset(tags) | {0x00080005}
-    if (stop_before_pixels or tags is not None) and isinstance(fp, (str, os.PathLike)):
-        # only the header is wanted: the common path reads just the start of the file
+    if isinstance(fp, (str, os.PathLike)):
+        # the common path reads just the start of the file: all that is wanted
+        # (the header), or all but a trailing pixel data value, read on demand
         path = os.fspath(fp)
         if type(path) is str:
             ds = _core.read_path_header(path, stop_before_pixels, stop_after, only, max_depth)

@@ -138,12 +138,20 @@ def test_specific_tags_stop_early_and_filter():
 
 
 def test_path_read_is_memory_mapped(tmp_path):
+    """Small files are read whole; longer ones are mapped (when pixel data
+    ends them, only once its value is used: see test_pixels_lazy.py)."""
     import mmap
 
     p = tmp_path / "a.dcm"
     p.write_bytes(file_bytes("1.2.840.10008.1.2.1", DS))
     ds = fastdicom.dcmread(str(p))
-    assert isinstance(ds.tokens.obj, mmap.mmap)
+    assert isinstance(ds.tokens.obj, bytes) and ds.tokens.tail is None
+    assert ds.PatientName == "DOE^JOHN"
+    big = elem(0x00091010, "OB", b"\x01" * 70000)  # longer than a first read, not pixel data
+    p.write_bytes(file_bytes("1.2.840.10008.1.2.1", DS + big))
+    ds = fastdicom.dcmread(str(p))
+    assert isinstance(ds.tokens.obj, mmap.mmap) and ds.tokens.tail is None
+    assert ds[0x00091010].value == b"\x01" * 70000
 
 
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small_bigendian.dcm", "rtplan.dcm", "no_meta_group_length.dcm"])

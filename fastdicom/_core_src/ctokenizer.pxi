@@ -36,6 +36,7 @@ cdef extern from "fd_tokenizer.h" nogil:
         int32_t only_group
         uint32_t max_depth
         uint64_t max_records
+        uint64_t total_len
 
     ctypedef struct fd_table:
         fd_record *records
@@ -61,6 +62,7 @@ cdef extern from "fd_tokenizer.h" nogil:
         FD_F_VR_DICT
         FD_F_VR_UNKNOWN
         FD_F_UN_SEQUENCE
+        FD_F_OUTSIDE
         FD_STOP_NONE
         FD_STOP_PIXELS
         FD_STOP_AFTER_TAG

@@ -224,6 +224,7 @@ cdef object _decode_element(ElementBase elem):
             return seq
         return _decode_sequence(elem, owner)
     tok = <Tokens>elem._tokens
+    tok._ensure(elem._index)
     r = &tok.table.records[elem._index]
     b = <const unsigned char *>tok.view.buf + r.value_offset
     lut = _is_lut_tag(r.tag)

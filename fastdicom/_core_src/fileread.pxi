@@ -1,36 +1,14 @@
 # The common path of reading a DICOM file, in one compiled call: preamble,
 # "DICM", a File Meta Information group whose length is right, a transfer
 # syntax that is not deflated and names the VR encoding the data uses. Paths
-# are opened and read here with the GIL released (only the start of the file
-# when only the header is wanted). Anything else returns None and is left to
-# fastdicom.reader, whose warnings and fallbacks then apply.
-from libc.errno cimport errno, EINTR
+# are opened and read here with the GIL released: only the start of the file
+# when only the header is wanted, or when the rest is a native pixel data
+# value (left in the file, see Tokens.tail). Anything else returns None and is
+# left to fastdicom.reader, whose warnings and fallbacks then apply.
 from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_DECREF
 from libc.string cimport memcmp
-
-# POSIX open/read/close; elsewhere (Windows) paths take the Python path.
-cdef extern from *:
-    """
-    #if defined(_WIN32)
-    #define FD_POSIX_IO 0
-    static int fd_sys_open(const char *p) { (void)p; return -1; }
-    static Py_ssize_t fd_sys_read(int fd, char *b, size_t n) { (void)fd; (void)b; (void)n; return -1; }
-    static int fd_sys_close(int fd) { (void)fd; return 0; }
-    #else
-    #include <fcntl.h>
-    #include <unistd.h>
-    #define FD_POSIX_IO 1
-    static int fd_sys_open(const char *p) { return open(p, O_RDONLY | O_CLOEXEC); }
-    static Py_ssize_t fd_sys_read(int fd, char *b, size_t n) { return read(fd, b, n); }
-    static int fd_sys_close(int fd) { return close(fd); }
-    #endif
-    """
-    int FD_POSIX_IO
-    int fd_sys_open(const char *p) nogil
-    Py_ssize_t fd_sys_read(int fd, char *b, size_t n) nogil
-    int fd_sys_close(int fd) nogil
 
 cdef extern from "Python.h":
     PyObject *_fd_bytes_new "PyBytes_FromStringAndSize"(const char *s, Py_ssize_t n)
@@ -78,9 +56,11 @@ cdef inline uint32_t _le32(const unsigned char *b):
 
 
 cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
-                         unsigned int max_depth):
+                         unsigned int max_depth, uint64_t total_len=0):
     """(tokens, meta tokens, transfer syntax, Encoding) of a file's bytes on the
-    common path, or None. Errors of the tokenizer propagate."""
+    common path, or None. Errors of the tokenizer propagate. ``total_len``: the
+    size of the file when ``obj`` is only its start (see fd_options); False
+    then when the transfer syntax is not a native one."""
     cdef Py_buffer view
     cdef const unsigned char *b
     cdef Py_ssize_t n, i
@@ -117,9 +97,11 @@ cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
                 <const unsigned char *>meta.view.buf + meta.table.records[i].value_offset) \
                 != meta.table.end_offset - meta.table.records[i].value_offset - 4:
             return None
+    if total_len and ts not in _NATIVE_TS:
+        return False  # compressed: the file is read mapped (see read_path_header)
     implicit = (<tuple>enc)[0]
     tok = _tokenize(obj, <Py_ssize_t>meta.table.end_offset, implicit, (<tuple>enc)[1], stop_before_pixels,
-                    stop_after, -1, max_depth, True, 0)
+                    stop_after, -1, max_depth, True, 0, total_len)
     if tok.table.root_explicit_vr == <bint>implicit and tok.table.n:
         return None  # dcmread warns and reads with the other VR encoding
     return (tok, meta, ts, enc)
@@ -175,40 +157,75 @@ cdef object _read_head(int fd, Py_ssize_t size):
 
 def read_path_header(path, bint stop_before_pixels, stop_after_tag, only,
                      unsigned int max_depth):
-    """The FileDataset of the header of the file ``path`` (a str) on the common
-    path (see :func:`read_tokens`), reading only the start of the file: FIRST_READ
-    bytes, then up to SECOND_READ while the walk does not reach its stop
-    (before the pixels, or past ``stop_after_tag``). None when the file is not
-    on the common path, its header is longer, or it cannot be read (the caller
-    then reads it the general way, raising its errors)."""
+    """The FileDataset of the file ``path`` (a str) on the common path (see
+    :func:`read_tokens`), reading only the start of the file when it can:
+
+    - the header only (``stop_before_pixels``, or a ``stop_after_tag``):
+      FIRST_READ bytes, then up to SECOND_READ while the walk does not reach
+      its stop;
+    - the whole file: read whole up to SECOND_READ bytes; a longer file whose
+      top-level pixel data value (defined length) ends the file is read the
+      same way up to that value, which stays in the file, open, until it is
+      used (see Tokens: the file is then mapped, or the value read into an
+      array).
+
+    None when the file is not on the common path, its header is longer, its
+    pixel data is not as above, or it cannot be read (the caller then reads it
+    the general way, raising its errors)."""
     cdef uint32_t stop = 0xFFFFFFFFu if stop_after_tag is None else <uint32_t>stop_after_tag
     cdef int fd
     cdef bytes fs = PyUnicode_EncodeFSDefault(path)
     cdef const char *cpath = fs
     cdef Py_ssize_t want = FIRST_READ
-    cdef bint complete
+    cdef bint complete, whole = not stop_before_pixels and stop == 0xFFFFFFFFu
+    cdef bint kept = False
+    cdef int64_t size = -1
+    cdef Tokens tok
     if not FD_POSIX_IO or b"\x00" in fs:
         return None
     with nogil:
         fd = fd_sys_open(cpath)
+        if fd >= 0 and whole:
+            size = fd_sys_size(fd)
     if fd < 0:
         return None
     try:
+        if whole:
+            if size < 0:
+                return None
+            if size <= SECOND_READ:
+                want = <Py_ssize_t>size + 1  # all of it (fewer: it is complete)
         data = _read_head(fd, want)
         while data is not None:
             complete = len(<bytes>data) < want
             try:
-                got = _read_common(data, stop_before_pixels, stop, max_depth)
+                got = _read_common(data, stop_before_pixels, stop, max_depth,
+                                   <uint64_t>size if whole and not complete else 0)
             except _errors.InvalidDicomError:
                 if complete:
                     return None
                 got = ()  # the header goes on past what was read
             if got is None:
                 return None
-            if got and (complete or (<Tokens>got[0]).table.stop_reason != FD_STOP_NONE):
-                enc = got[3]
-                return _new_file_dataset(_FileDataset, got[0], got[1], data[:128], path, got[2],
-                                         (<tuple>enc)[0], (<tuple>enc)[1], False, only)
+            if got is False:
+                return _read_mapped(fd, data, path, max_depth)
+            if got:
+                tok = <Tokens>got[0]
+                if whole and not complete:
+                    if tok.table.stop_reason != FD_STOP_NONE:
+                        # pixel data encapsulated or not at the end: mapped
+                        return _read_mapped(fd, data, path, max_depth)
+                    if tok.table.end_offset == <uint64_t>size and tok.table.n and \
+                            tok.table.records[tok.table.n - 1].flags & FD_F_OUTSIDE:
+                        tok.tail = _new_tail(fd, size)
+                        kept = True
+                        complete = True
+                elif tok.table.stop_reason != FD_STOP_NONE:
+                    complete = True
+                if complete:
+                    enc = got[3]
+                    return _new_file_dataset(_FileDataset, tok, got[1], data[:128], path, got[2],
+                                             (<tuple>enc)[0], (<tuple>enc)[1], False, only)
             if want >= SECOND_READ:
                 return None
             more = _read_head(fd, SECOND_READ - want)
@@ -218,8 +235,28 @@ def read_path_header(path, bint stop_before_pixels, stop_after_tag, only,
             data = <bytes>data + <bytes>more
         return None
     finally:
-        with nogil:
-            fd_sys_close(fd)
+        if not kept:
+            with nogil:
+                fd_sys_close(fd)
+
+
+cdef object _read_mapped(int fd, bytes start, path, unsigned int max_depth):
+    """The FileDataset of the whole file ``fd`` (``start``: its first bytes)
+    read through a memory map, or None (then read the general way)."""
+    import mmap
+    try:
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    try:
+        got = _read_common(mm, False, 0xFFFFFFFFu, max_depth)
+    except _errors.InvalidDicomError:
+        got = None
+    if not got:
+        return None
+    enc = got[3]
+    return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
+                             (<tuple>enc)[0], (<tuple>enc)[1], False, None)
 
 
 cdef object _new_view(cls, Tokens tok):

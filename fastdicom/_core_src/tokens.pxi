@@ -1,6 +1,7 @@
 # The element table: runs the C tokenizer with the GIL released over any buffer
 # and exposes its records to Python without copying.
-from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_FORMAT
+from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_SIMPLE, PyBUF_FORMAT,
+                             PyBUF_WRITABLE)
 from libc.string cimport memset
 from libc.stdlib cimport malloc, free
 from cpython.bytes cimport PyBytes_FromStringAndSize
@@ -29,6 +30,7 @@ F_BIG_ENDIAN = FD_F_BIG_ENDIAN
 F_VR_DICT = FD_F_VR_DICT
 F_VR_UNKNOWN = FD_F_VR_UNKNOWN
 F_UN_SEQUENCE = FD_F_UN_SEQUENCE
+F_OUTSIDE = FD_F_OUTSIDE
 STOP_NONE = FD_STOP_NONE
 STOP_PIXELS = FD_STOP_PIXELS
 STOP_AFTER_TAG = FD_STOP_AFTER_TAG
@@ -70,11 +72,20 @@ cdef class Tokens:
 
     ``records`` is a numpy structured array (``RECORD_DTYPE``) viewing the C
     table. The buffer stays exported while this object lives.
+
+    Tokens of a file read in part (see fileread.pxi) hold its start, and their
+    last record (flag ``F_OUTSIDE``) has a value past it, up to the end of the
+    file (``tail``, open): the first use of that value or of ``obj`` maps the
+    whole file in place of the start (same offsets; the start stays alive for
+    the views and pointers taken from it); :meth:`read_outside` reads the
+    value straight into a caller's array instead.
     """
     cdef fd_table table
     cdef Py_buffer view
     cdef bint has_view
-    cdef readonly object obj
+    cdef object _obj
+    cdef readonly object tail           # _FileTail while a value lies outside the buffer
+    cdef object _held                   # the buffer held before the file was mapped
     cdef readonly uint64_t offset
     cdef readonly bint explicit_vr
     cdef readonly bint little_endian
@@ -160,6 +171,80 @@ cdef class Tokens:
         if i < 0 or <uint64_t>i >= self.table.n:
             raise IndexError(i)
 
+    @property
+    def obj(self):
+        """The buffer the records point into (the whole file, mapped, once
+        it is needed for a value outside the start that was read)."""
+        if self.tail is not None:
+            self._map()
+        return self._obj
+
+    cdef int _map(self) except -1:
+        """Map the whole file of ``tail`` in place of the start read from it."""
+        cdef Py_buffer v
+        tail = self.tail
+        if tail is None:
+            return 0
+        mm = (<_FileTail>tail).map()
+        if self.tail is None:
+            return 0  # another thread mapped it meanwhile
+        if mm is None:
+            raise ValueError("the file of these tokens was closed before it was mapped")
+        PyObject_GetBuffer(mm, &v, PyBUF_SIMPLE)
+        if self.has_view:
+            PyBuffer_Release(&self.view)
+        self.view = v
+        self.has_view = True
+        self._held = self._obj
+        self._obj = mm
+        self.tail = None
+        (<_FileTail>tail).release()
+        return 0
+
+    cdef inline int _ensure(self, Py_ssize_t i) except -1:
+        """Make the value of record ``i`` addressable in the buffer."""
+        if self.tail is not None and self.table.records[i].flags & FD_F_OUTSIDE:
+            self._map()
+        return 0
+
+    def is_outside(self, Py_ssize_t i):
+        """Whether the value of record ``i`` is still in the file only (not mapped)."""
+        self._check(i)
+        return self.tail is not None and bool(self.table.records[i].flags & FD_F_OUTSIDE)
+
+    def read_outside(self, Py_ssize_t i, out=None, uint64_t start=0, length=None):
+        """The value of record ``i`` (or its ``length`` bytes from ``start``)
+        read from the file, the GIL released, into ``out`` (a writable buffer
+        at least that long; None: a new uint8 numpy array) when that value is
+        still outside the buffer; None when it is not (use :meth:`value`). A
+        file shortened since it was read raises TruncatedDataError."""
+        cdef Py_buffer v
+        cdef fd_record *r
+        cdef uint64_t n
+        self._check(i)
+        tail = self.tail
+        r = &self.table.records[i]
+        if tail is None or not (r.flags & FD_F_OUTSIDE):
+            return None
+        if start > r.value_length:
+            raise ValueError("start is past the end of the value")
+        n = r.value_length - start if length is None else <uint64_t>length
+        if n > r.value_length - start:
+            raise ValueError("length runs past the end of the value")
+        if out is None:
+            out = _np.empty(<Py_ssize_t>n, dtype=_np.uint8)
+        PyObject_GetBuffer(out, &v, PyBUF_SIMPLE | PyBUF_WRITABLE)
+        try:
+            if <uint64_t>v.len < n:
+                raise ValueError("the output buffer is too short")
+            closed = (<_FileTail>tail).read_into(<char *>v.buf, <Py_ssize_t>n,
+                                                  <int64_t>(r.value_offset + start))
+        finally:
+            PyBuffer_Release(&v)
+        if closed:
+            return None  # mapped meanwhile by another thread
+        return out
+
     def tag(self, Py_ssize_t i):
         self._check(i)
         return self.table.records[i].tag
@@ -190,8 +275,9 @@ cdef class Tokens:
     def value(self, Py_ssize_t i):
         """The value bytes of record ``i`` as a memoryview of the buffer (zero-copy)."""
         self._check(i)
+        self._ensure(i)
         cdef fd_record *r = &self.table.records[i]
-        return memoryview(self.obj).cast("B")[r.value_offset:r.value_offset + r.value_length]
+        return memoryview(self._obj).cast("B")[r.value_offset:r.value_offset + r.value_length]
 
     def children(self, Py_ssize_t parent=-1):
         """Indices of the direct children of ``parent`` (-1: the top-level
@@ -308,6 +394,7 @@ cdef class Tokens:
         return self.nested_cs == 1
 
     cdef object _value_bytes(self, Py_ssize_t i):
+        self._ensure(i)
         cdef fd_record *r = &self.table.records[i]
         return PyBytes_FromStringAndSize(<char *>self.view.buf + r.value_offset, <Py_ssize_t>r.value_length)
 
@@ -335,8 +422,10 @@ def tokenize(obj, Py_ssize_t offset=0, *, bint implicit_vr=False, bint little_en
 
 cdef Tokens _tokenize(obj, Py_ssize_t offset, bint implicit_vr, bint little_endian,
                       bint stop_before_pixels, uint32_t stop_after_tag, int32_t only_group,
-                      unsigned int max_depth, bint detect_vr, Py_ssize_t max_records):
-    """tokenize() with C arguments (stop_after_tag 0xFFFFFFFF: never; only_group -1: any)."""
+                      unsigned int max_depth, bint detect_vr, Py_ssize_t max_records,
+                      uint64_t total_len=0):
+    """tokenize() with C arguments (stop_after_tag 0xFFFFFFFF: never; only_group -1: any;
+    total_len: see fd_options)."""
     cdef Tokens tok = Tokens.__new__(Tokens)
     cdef fd_options opt
     cdef fd_status st
@@ -346,7 +435,7 @@ cdef Tokens _tokenize(obj, Py_ssize_t offset, bint implicit_vr, bint little_endi
         raise ValueError("offset must be >= 0")
     PyObject_GetBuffer(obj, &tok.view, PyBUF_SIMPLE)
     tok.has_view = True
-    tok.obj = obj
+    tok._obj = obj
     buf = <const uint8_t *>tok.view.buf
     n = <uint64_t>tok.view.len
     if <uint64_t>offset > n:
@@ -362,6 +451,7 @@ cdef Tokens _tokenize(obj, Py_ssize_t offset, bint implicit_vr, bint little_endi
         raise ValueError("max_depth must be at most 32767")
     opt.max_depth = max_depth
     opt.max_records = <uint64_t>max_records if max_records > 0 else 0
+    opt.total_len = total_len
     tok.offset = offset
     with nogil:
         st = fd_tokenize(buf, n, <uint64_t>offset, &opt, &tok.table)

@@ -107,6 +107,14 @@ def pixel_array(ds: Any) -> np.ndarray:
     info = PixelInfo.from_dataset(ds)
     if info.is_encapsulated:
         return _decode_encapsulated(ds, info)
+    elem = pixel_element(ds)
+    tok = getattr(elem, "_tokens", None)
+    if tok is not None and tok.tail is not None and elem._index >= 0:
+        # the value is still in the file (see fastdicom.dcmread): read it
+        # straight into the array, then convert that in place
+        raw = tok.read_outside(elem._index)
+        if raw is not None:
+            return decode_native(info, raw, owned=True)
     return decode_native(info, _native_buffer(ds, info))
 
 

@@ -1,7 +1,9 @@
 """Frames: where each frame of the pixel data is, without copying the rest.
 
-Native data: a frame is a slice of the (memory-mapped) file buffer, so
-:func:`frame` costs one frame's time and memory whatever the file size.
+Native data: a frame is a slice of the (memory-mapped) file buffer, or,
+when the pixel data value was left in the file (``dcmread`` of a path), only
+its bytes are read from the file; :func:`frame` costs one frame's time and
+memory whatever the file size.
 
 Encapsulated data: the fragments come from the element table (the Pixel
 Data record has ``F_ENCAPSULATED``, its children are the Basic Offset Table
@@ -368,8 +370,32 @@ def frame(ds: Any, index: int) -> np.ndarray:
         from fastdicom.pixels import _decode_encoded_frame
 
         return _decode_encoded_frame(info, encapsulated_frame(ds, index, info), index)
-    buf = pixel_bytes(pixel_element(ds))
-    return _native.decode_native(info, buf, index)
+    elem = pixel_element(ds)
+    tok = getattr(elem, "_tokens", None)
+    if tok is not None and tok.tail is not None and elem._index >= 0:
+        arr = _read_frame_outside(tok, elem._index, info, index)
+        if arr is not None:
+            return arr
+    return _native.decode_native(info, pixel_bytes(elem), index)
+
+
+def _read_frame_outside(tok: Any, i: int, info: PixelInfo, index: int) -> np.ndarray | None:
+    """Frame ``index`` of a value still in the file (see fastdicom.dcmread): only
+    its bytes read, into the array; None when the frame does not start on a
+    byte or its bytes are swapped in pairs (the file is mapped instead)."""
+    if not tok.is_outside(i) or _native._needs_pair_swap(info):
+        return None
+    length = tok.info(i)[3]
+    layout = _native.native_layout(info, length)
+    first, nbytes, skip = layout.frame_span(layout.check_index(index))
+    if skip:
+        return None
+    nbytes = min(nbytes, length - first)  # odd-length data without its padding byte
+    raw = tok.read_outside(i, start=first, length=nbytes)
+    if raw is None:
+        return None
+    one = _native.NativeLayout(info, 1, layout.frame_bits, nbytes)
+    return _native.decode_native(info, raw, 0, one, owned=True)
 
 
 def iter_frames(ds: Any) -> Iterator[np.ndarray]:

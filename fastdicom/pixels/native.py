@@ -250,9 +250,11 @@ def apply_color_space(arr: np.ndarray, photometric_interpretation: str) -> np.nd
 
 
 def decode_native(info: PixelInfo, buf: Any, index: int | None = None,
-                  layout: NativeLayout | None = None) -> np.ndarray:
+                  layout: NativeLayout | None = None, owned: bool = False) -> np.ndarray:
     """The writable array of native pixel data ``buf`` (bytes-like; all frames,
-    or the frame ``index``), shaped and converted as pydicom's ``pixel_array``."""
+    or the frame ``index``), shaped and converted as pydicom's ``pixel_array``.
+    ``owned``: ``buf`` is a writable array of the caller's, that the result may
+    view and that may be changed in place (no copy)."""
     if layout is None:
         layout = native_layout(info, len(buf))
     frames = layout.frames
@@ -271,7 +273,7 @@ def decode_native(info: PixelInfo, buf: Any, index: int | None = None,
     nbytes = min(nbytes, len(buf) - first)  # odd-length data without its padding byte
     arr = _raw_samples(info, buf, first, nbytes, skip, count)
     # a view of ``buf`` until some step makes a new array: never written in place
-    fresh = info.bits_allocated == 1 or _needs_pair_swap(info)
+    fresh = owned or info.bits_allocated == 1 or _needs_pair_swap(info)
     pi = info.photometric_interpretation
     if pi == "YBR_FULL_422":
         arr = _expand_ybr422(arr)
