@@ -121,7 +121,7 @@ class SCP:
         env = None
         if kind.startswith("fastdicom"):
             cmd = [sys.executable, "-m", "fastdicom", "scp", "--port", str(self.port),
-                   "--bind", "127.0.0.1", "--dir", str(self.dir), "-q"]
+                   "--bind", "127.0.0.1", "--dir", str(self.dir), "--no-index", "-q"]
             if kind.endswith("nofsync"):
                 cmd.append("--no-fsync")
             if max_pdu:
@@ -160,7 +160,8 @@ class SCP:
         return proc_cpu(self.proc.pid)
 
     def received(self) -> list[Path]:
-        return sorted(p for p in self.dir.iterdir() if not p.name.startswith("."))
+        return sorted(p for p in self.dir.iterdir()
+                      if not p.name.startswith(".") and not p.name.startswith("index.sqlite"))
 
     def stop(self) -> None:
         if self.proc.poll() is None:
