@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.net import free_port
+
 DCMTK = "/usr/bin"
 PER_STUDY = 25
 STUDY_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
@@ -42,12 +44,6 @@ QUERY = {"PatientName": "B*", "StudyDate": "20180101-20181231", "StudyInstanceUI
 _NAMES = ("ADAMS", "BAKER", "BROWN", "CLARK", "DAVIS", "EVANS", "GARCIA", "HALL", "JONES",
           "KING", "LEE", "MILLER", "NELSON", "OWEN", "PARKER", "ROBINSON", "SMITH", "TAYLOR",
           "WHITE", "YOUNG")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 60.0) -> None:

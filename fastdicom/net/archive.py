@@ -159,16 +159,39 @@ class Archive:
 
     def __init__(self) -> None:
         self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._all: list[Any] = []
 
     @staticmethod
     def open(url: str) -> "Archive":
         return open_archive(url)
 
-    def connection(self) -> Any:
+    def _connect(self) -> Any:
+        """A new DB-API connection (the backend's)."""
         raise NotImplementedError
 
+    def _usable(self, con: Any) -> bool:
+        return con is not None
+
+    def connection(self) -> Any:
+        """This thread's connection (made on first use)."""
+        con = getattr(self._local, "con", None)
+        if not self._usable(con):
+            con = self._local.con = self._connect()
+            with self._write_lock:
+                self._all.append(con)
+        return con
+
     def close(self) -> None:
-        raise NotImplementedError
+        """Close every thread's connection."""
+        with self._write_lock:
+            for con in self._all:
+                try:
+                    con.close()
+                except Exception:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
 
     def __enter__(self) -> "Archive":
         return self
@@ -513,34 +536,17 @@ class SQLiteArchive(Archive):
         self.path = path
         if path != ":memory:" and os.path.dirname(os.path.abspath(path)):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._local = threading.local()
-        self._all: list[Any] = []
         self.create()
 
-    def connection(self) -> Any:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            import sqlite3
+    def _connect(self) -> Any:
+        import sqlite3
 
-            con = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA case_sensitive_like=ON")
-            self._local.con = con
-            with self._write_lock:
-                self._all.append(con)
+        con = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA case_sensitive_like=ON")
         return con
-
-    def close(self) -> None:
-        with self._write_lock:
-            for con in self._all:
-                try:
-                    con.close()
-                except Exception:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
 
 
 def open_archive(url: str, directory: str | None = None) -> Archive:

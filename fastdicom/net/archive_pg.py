@@ -4,7 +4,6 @@ and answers as the SQLite index (:mod:`fastdicom.net.archive`); one
 connection per thread."""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from fastdicom.net import matching as _m
@@ -27,27 +26,12 @@ class PostgresArchive(Archive):
             raise ImportError('the PostgreSQL index needs psycopg: pip install '
                               '"psycopg[binary]"') from None
         self.url = url
-        self._local = threading.local()
-        self._all: list[Any] = []
         self.create()
 
-    def connection(self) -> Any:
-        con = getattr(self._local, "con", None)
-        if con is None or con.closed:
-            import psycopg
+    def _usable(self, con: Any) -> bool:
+        return con is not None and not con.closed
 
-            con = psycopg.connect(self.url)
-            self._local.con = con
-            with self._write_lock:
-                self._all.append(con)
-        return con
+    def _connect(self) -> Any:
+        import psycopg
 
-    def close(self) -> None:
-        with self._write_lock:
-            for con in self._all:
-                try:
-                    con.close()
-                except Exception:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+        return psycopg.connect(self.url)

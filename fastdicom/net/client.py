@@ -19,7 +19,7 @@ from fastdicom.net.association import (
     Abort, AssociateAccept, ConnectionClosed, ReleaseReply, ReleaseRequest)
 from fastdicom.net.errors import (
     AssociationAborted, AssociationClosed, LocalProtocolError, NetworkTimeout)
-from fastdicom.net.storage import Prepared, StorageError, prepare
+from fastdicom.net.storage import Prepared, StorageError, choose_context, prepare
 from fastdicom.net.transport import AssociationProtocol
 
 __all__ = ["ClientAssociation", "StoreResult"]
@@ -182,15 +182,7 @@ class ClientAssociation:
         return int(response.status)
 
     def _context_for(self, item: Prepared) -> tuple[int, str]:
-        own = fallback = None
-        for ctx in self.accepted_contexts.values():
-            if ctx.abstract_syntax != item.sop_class_uid:
-                continue
-            if ctx.transfer_syntax == item.transfer_syntax:
-                own = ctx
-                break
-            fallback = fallback or ctx
-        ctx = own or fallback
+        ctx = choose_context(self.accepted_contexts.values(), item)
         if ctx is None:
             raise StorageError(f"no accepted presentation context for SOP class "
                                f"{item.sop_class_uid}")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastdicom.net import dimse as _dimse
-from fastdicom.net.storage import Prepared, StorageError, prepare
+from fastdicom.net.storage import Prepared, StorageError, choose_context, prepare
 
 __all__ = ["SubOperations"]
 
@@ -246,17 +246,9 @@ class _GetSender:
     def _context(self, prepared: Prepared) -> Any:
         accept = self.session.assoc.accept
         roles = accept.role_selection if accept is not None else {}
-        own = fallback = None
-        for ctx in self.session.assoc.accepted_contexts.values():
-            if ctx.abstract_syntax != prepared.sop_class_uid:
-                continue
-            if not roles.get(ctx.abstract_syntax, (True, False))[1]:
-                continue  # the requestor did not take the SCP role for it
-            if ctx.transfer_syntax == prepared.transfer_syntax:
-                own = ctx
-                break
-            fallback = fallback or ctx
-        ctx = own or fallback
+        # only where the requestor took the SCP role (role selection)
+        ctx = choose_context(self.session.assoc.accepted_contexts.values(), prepared,
+                             lambda c: roles.get(c.abstract_syntax, (True, False))[1])
         if ctx is None:
             raise StorageError(f"no storage context with the SCP role for "
                                f"{prepared.sop_class_uid}")

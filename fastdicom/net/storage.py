@@ -31,7 +31,7 @@ from fastdicom._uiddata import UID_DICTIONARY
 from fastdicom.dataset import Dataset
 from fastdicom.errors import DicomError
 
-__all__ = ["Prepared", "prepare", "IncomingFile", "checked_uid", "storage_sop_classes",
+__all__ = ["Prepared", "prepare", "choose_context", "IncomingFile", "checked_uid", "storage_sop_classes",
            "transfer_syntaxes", "StorageError"]
 
 _UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
@@ -136,6 +136,21 @@ def prepare(item: Any) -> Prepared:
     except BaseException:
         m.close()
         raise
+
+
+def choose_context(contexts: Any, prepared: Prepared,
+                   allowed: Any = None) -> Any:
+    """The accepted presentation context to send ``prepared`` on: one for its
+    SOP class in its own transfer syntax (sent as is), else the first for its
+    SOP class (converted); ``allowed(ctx)`` may rule some out. None if none."""
+    fallback = None
+    for ctx in contexts:
+        if ctx.abstract_syntax != prepared.sop_class_uid or allowed and not allowed(ctx):
+            continue
+        if ctx.transfer_syntax == prepared.transfer_syntax:
+            return ctx
+        fallback = fallback or ctx
+    return fallback
 
 
 # -- SCP -----------------------------------------------------------------------------------
