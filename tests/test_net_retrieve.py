@@ -475,3 +475,17 @@ def test_index_command_line_then_serve(tmp_path, files):
     finally:
         archive.close()
     assert main(["index", "--db", db, "-o", "x.parquet", files[0]]) == 2
+
+
+def test_get_streams_into_files(pacs, tmp_path):
+    """C-GET into a directory streams each data set into its file as it arrives:
+    an in-memory limit far below the instances' size does not apply, and no
+    temporary file is left."""
+    out = tmp_path / "streamed"
+    with _get_assoc(pacs.port) as assoc:
+        assoc.assoc._assembler.max_dataset_length = 64  # what assembling in memory would hit
+        r = assoc.get({"StudyInstanceUID": U("A")}, directory=str(out))
+        assert r.status == 0 and (r.completed, r.failed) == (3, 0)
+        assert assoc.assoc.dataset_sink is None  # restored after the C-GET
+    assert _received(out) == {U("a1"), U("a2"), U("a3")}
+    assert sorted(os.listdir(out)) == sorted(f"{U(x)}.dcm" for x in ("a1", "a2", "a3"))

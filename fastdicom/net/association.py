@@ -115,6 +115,17 @@ class Association:
         return self._closed
 
     @property
+    def dataset_sink(self) -> Callable[[int, Any], Any] | None:
+        """The factory of sinks received data sets stream into (see
+        :class:`~fastdicom.net.dimse.MessageAssembler`); settable, e.g. while a
+        C-GET brings instances."""
+        return self._assembler.dataset_sink
+
+    @dataset_sink.setter
+    def dataset_sink(self, factory: Callable[[int, Any], Any] | None) -> None:
+        self._assembler.dataset_sink = factory
+
+    @property
     def artim_deadline(self) -> float | None:
         """When the ARTIM timer runs out (caller's clock), None when not running."""
         return self._fsm.artim_deadline

@@ -268,11 +268,33 @@ async def get(assoc: Any, identifier: Any, *, directory: str | None = None,
     result = RetrieveResult(None)
     if directory is not None:
         os.makedirs(directory, exist_ok=True)
+    sinks: list[Any] = []
+    previous_sink = assoc.assoc.dataset_sink
     if on_store is None:
+        assert directory is not None
+
         def on_store(message: Any) -> int:
-            path = store_to(directory, message, assoc)  # type: ignore[arg-type]
+            if message.stream is not None:  # streamed into its file as it arrived
+                if message.stream_error is not None:
+                    message.stream.discard()
+                    raise message.stream_error
+                path = message.stream.commit()
+            else:
+                path = store_to(directory, message, assoc)
             result.stored.append(path)
             return 0
+
+        def sink(context_id: int, command: Any) -> Any:
+            if int(command.CommandField) != _dimse.C_STORE_RQ:
+                return None
+            try:
+                incoming = _incoming(directory, command, assoc, context_id)
+            except Exception:  # noqa: BLE001 - assembled in memory; store_to reports it
+                return None
+            sinks.append(incoming)
+            return incoming
+
+        assoc.assoc.dataset_sink = sink
     message = _request(assoc, _dimse.C_GET_RQ, model, "get", identifier, level, priority)
     previous = assoc.on_store
     assoc.on_store = on_store
@@ -280,17 +302,23 @@ async def get(assoc: Any, identifier: Any, *, directory: str | None = None,
         return await _retrieve(assoc, message, on_pending, cancel_after, result)
     finally:
         assoc.on_store = previous
+        assoc.assoc.dataset_sink = previous_sink
+        for incoming in sinks:  # transfers cut short leave no file (a no-op once committed)
+            incoming.discard()
+
+
+def _incoming(directory: str, command: Any, assoc: Any, context_id: int) -> Any:
+    from fastdicom.net.storage import IncomingFile
+
+    ctx = assoc.accepted_contexts[context_id]
+    return IncomingFile(directory, command.get("AffectedSOPClassUID"),
+                        command.get("AffectedSOPInstanceUID"), ctx.transfer_syntax,
+                        assoc.accept.called_ae_title.strip() if assoc.accept else None)
 
 
 def store_to(directory: str, message: Any, assoc: Any) -> str:
     """Write a received C-STORE's data set as a file in ``directory``."""
-    from fastdicom.net.storage import IncomingFile
-
-    ctx = assoc.accepted_contexts[message.context_id]
-    cmd = message.command
-    sink = IncomingFile(directory, cmd.get("AffectedSOPClassUID"),
-                        cmd.get("AffectedSOPInstanceUID"), ctx.transfer_syntax,
-                        assoc.accept.called_ae_title.strip() if assoc.accept else None)
+    sink = _incoming(directory, message.command, assoc, message.context_id)
     try:
         sink.write(message.data or b"")
     except BaseException:
