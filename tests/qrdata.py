@@ -68,7 +68,14 @@ def small_archive(directory: str) -> list[str]:
                  StudyDate="20200115", StudyTime="101500", AccessionNumber="ACC1",
                  StudyDescription="CHEST", PatientSex="M",
                  RequestAttributesSequence=[{"RequestedProcedureID": "RP2",
-                                             "ScheduledProcedureStepID": "S9"}]))
+                                             "ScheduledProcedureStepID": "S9"}],
+                 ProcedureCodeSequence=[
+                     {"CodeValue": "CTABD", "CodingSchemeDesignator": "LOCAL",
+                      "CodeMeaning": "CT abdomen"},
+                     {"CodeValue": "CTCHEST", "CodingSchemeDesignator": "LOCAL",
+                      "CodeMeaning": "CT chest"}],
+                 ReferencedStudySequence=[{"ReferencedSOPClassUID": "1.2.840.10008.3.1.2.3.1",
+                                           "ReferencedSOPInstanceUID": "1.2.3.999"}]))
     add(instance(directory, "a2", study="A", series="A1", StudyDate="20200115",
                  StudyTime="101500", AccessionNumber="ACC1", InstanceNumber=2))
     add(instance(directory, "a3", study="A", series="A2", modality="MR", StudyDate="20200115",
@@ -79,6 +86,8 @@ def small_archive(directory: str) -> list[str]:
                  patient_name="doe^jane", StudyDate="20210601", StudyTime="08",
                  AccessionNumber="ACC3", PatientSex="F", StudyDescription="chest",
                  AcquisitionDateTime="20210601083000.123456",
+                 ProcedureCodeSequence=[{"CodeValue": "CTCHEST", "CodingSchemeDesignator": "LOCAL",
+                                         "CodeMeaning": "CT chest"}],
                  RequestAttributesSequence=[
                      {"RequestedProcedureID": "RP1", "ScheduledProcedureStepID": "S1"},
                      {"RequestedProcedureID": "RP2", "ScheduledProcedureStepID": "S2"}]))

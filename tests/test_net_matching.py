@@ -272,6 +272,44 @@ def test_sequence_matching(archive):
     assert rows == []
 
 
+def _study_query(**sequences):
+    ds = PyDataset()
+    ds.QueryRetrieveLevel = "STUDY"
+    ds.StudyInstanceUID = ""
+    for keyword, fields in sequences.items():
+        item = PyDataset()
+        for k, v in fields.items():
+            setattr(item, k, v)
+        setattr(ds, keyword, [item])
+    return from_pydicom(ds)
+
+
+def test_study_level_sequence_matching(archive):
+    """Procedure Code Sequence and Referenced Study Sequence at STUDY level:
+    single value, wildcard and universal item keys; only matching items return."""
+    rows, unsupported = archive.find(_study_query(ProcedureCodeSequence={
+        "CodeValue": "CTCHEST", "CodeMeaning": ""}), "STUDY")
+    assert not unsupported
+    got = {r["StudyInstanceUID"]: r["ProcedureCodeSequence"] for r in rows}
+    assert set(got) == {U("A"), U("C")}
+    assert [i["CodeMeaning"] for i in got[U("A")]] == ["CT chest"]
+    rows, _ = archive.find(_study_query(ProcedureCodeSequence={"CodeMeaning": "CT a*"}),
+                           "STUDY")
+    assert [(r["StudyInstanceUID"], [i["CodeValue"] for i in r["ProcedureCodeSequence"]])
+            for r in rows] == [(U("A"), ["CTABD"])]
+    rows, _ = archive.find(_study_query(ProcedureCodeSequence={"CodeValue": ""}), "STUDY")
+    got = {r["StudyInstanceUID"]: len(r["ProcedureCodeSequence"]) for r in rows}
+    assert got[U("A")] == 2 and got[U("C")] == 1 and got[U("B")] == 0  # universal: all
+    rows, _ = archive.find(_study_query(ReferencedStudySequence={
+        "ReferencedSOPInstanceUID": "1.2.3.999", "ReferencedSOPClassUID": ""}), "STUDY")
+    assert [r["StudyInstanceUID"] for r in rows] == [U("A")]
+    assert rows[0]["ReferencedStudySequence"][0]["ReferencedSOPClassUID"] == \
+        "1.2.840.10008.3.1.2.3.1"
+    rows, _ = archive.find(_study_query(ProcedureCodeSequence={"CodeValue": "MRHEAD"}),
+                           "STUDY")
+    assert rows == []
+
+
 def test_schema_version_is_checked(tmp_path):
     import sqlite3
 

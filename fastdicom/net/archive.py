@@ -53,7 +53,7 @@ def _columns(level: str) -> list[str]:
 
 
 #: The version of the index's schema (kept in its ``fastdicom_index`` table).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: study-level sequences (procedure codes, referenced studies)
 
 
 def schema(id_type: str) -> list[str]:

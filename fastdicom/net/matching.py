@@ -372,12 +372,21 @@ class SequenceKey:
         return next((a for a in self.items if a.keyword == keyword), None)
 
 
-def _seq_item(keyword: str, vr: str, column: str) -> Attribute:
-    return Attribute(keyword, vr, "SERIES", column, alias="r")
+def _seq_item(keyword: str, vr: str, column: str, level: str = "SERIES") -> Attribute:
+    return Attribute(keyword, vr, level, column, alias="r")
 
 
-#: Sequences matched (the Request Attributes Sequence of a series: which order
-#: and procedure step the series was acquired for).
+def _code_items(level: str) -> tuple[Attribute, ...]:
+    """The keys of a code sequence item (PS3.3 Table 8.8-1, basic code attributes)."""
+    return (_seq_item("CodeValue", "SH", "code_value", level),
+            _seq_item("CodingSchemeDesignator", "SH", "scheme", level),
+            _seq_item("CodingSchemeVersion", "SH", "scheme_version", level),
+            _seq_item("CodeMeaning", "LO", "meaning", level))
+
+
+#: Sequences matched (PS3.4 C.6 keys): the Request Attributes Sequence of a
+#: series (which order and procedure step the series was acquired for), and of
+#: a study its Procedure Code Sequence and Referenced Study Sequence.
 SEQUENCES = {
     "RequestAttributesSequence": SequenceKey(
         "RequestAttributesSequence", "SERIES", "series_requests",
@@ -385,6 +394,12 @@ SEQUENCES = {
          _seq_item("ScheduledProcedureStepID", "SH", "step_id"),
          _seq_item("RequestedProcedureDescription", "LO", "description"),
          _seq_item("AccessionNumber", "SH", "accession"))),
+    "ProcedureCodeSequence": SequenceKey(
+        "ProcedureCodeSequence", "STUDY", "study_procedure_codes", _code_items("STUDY")),
+    "ReferencedStudySequence": SequenceKey(
+        "ReferencedStudySequence", "STUDY", "study_references",
+        (_seq_item("ReferencedSOPClassUID", "UI", "ref_class", "STUDY"),
+         _seq_item("ReferencedSOPInstanceUID", "UI", "ref_instance", "STUDY"))),
 }
 
 
