@@ -42,6 +42,7 @@ from pathlib import Path
 
 from benchmarks.synth import ct_dataset, ct_pattern, mr_dataset, set_undefined_lengths, \
     write_ct_slice, write_file
+from fastdicom.bench.corpus import Manifest
 from fastdicom.bench.corpus import header_length, load_bytes  # noqa: F401 - re-exported
 
 #: Bump when the generated content changes so existing corpora get rebuilt.
@@ -75,44 +76,34 @@ def ensure_corpus(out: str | os.PathLike | None = None, ct: int = 400, mr: int =
     only writes the new files; changing ``frames``/``bits_stored`` rewrites all.
     """
     out = Path(out) if out is not None else DEFAULT_DIR
-    params = {"version": CORPUS_VERSION, "frames": frames, "bits_stored": bits_stored}
-    manifest_path = out / MANIFEST
-    known: dict[str, int] = {}
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("params") == params:
-            known = manifest.get("sizes", {})
+    manifest = Manifest(out, {"version": CORPUS_VERSION, "frames": frames,
+                              "bits_stored": bits_stored})
     files = _paths(out, ct, mr)
     for sub in ("ct", "mr"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
-    def fresh(path: Path) -> bool:
-        key = path.relative_to(out).as_posix()
-        return path.exists() and known.get(key) == path.stat().st_size
-
     ct_template = pattern = None
     for i, path in enumerate(files["ct"]):
-        if fresh(path):
+        if manifest.fresh(path):
             continue
         if ct_template is None:
             ct_template, pattern = ct_dataset(bits_stored), ct_pattern()
         write_ct_slice(ct_template, i, pattern, path)
-        known[path.relative_to(out).as_posix()] = path.stat().st_size
+        manifest.record(path)
         if verbose and (i + 1) % 50 == 0:
             print(f"  ct {i + 1}/{ct}", file=sys.stderr)
     for i in range(mr):
         path = out / "mr" / f"{mr_kind(i)}_{i:03d}.dcm"
-        if fresh(path):
+        if manifest.fresh(path):
             continue
         ds = mr_dataset(i, frames)
         if mr_kind(i) == "mr_undefined":
             set_undefined_lengths(ds)
         write_file(ds, path)
-        known[path.relative_to(out).as_posix()] = path.stat().st_size
+        manifest.record(path)
         if verbose:
             print(f"  {path.name}", file=sys.stderr)
-    manifest = {"params": params, "sizes": dict(sorted(known.items()))}
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    manifest.save()
     return files
 
 

@@ -185,6 +185,37 @@ def _plan(out: Path, n: dict, encoders: dict) -> dict[str, list[Path]]:
     return {k: v for k, v in files.items() if v}
 
 
+class Manifest:
+    """What a corpus directory holds (``manifest.json``: the generation
+    parameters and each file's size), so only missing or stale files are
+    written again: a file is fresh when the parameters are the same and its
+    size is the one recorded."""
+
+    def __init__(self, out: Path, params: dict) -> None:
+        self.out, self.params = out, params
+        self.path = out / MANIFEST
+        self.sizes: dict[str, int] = {}
+        if self.path.exists():
+            manifest = json.loads(self.path.read_text())
+            if manifest.get("params") == params:
+                self.sizes = manifest.get("sizes", {})
+
+    def _key(self, path: Path) -> str:
+        return path.relative_to(self.out).as_posix()
+
+    def fresh(self, path: Path) -> bool:
+        return path.exists() and self.sizes.get(self._key(path)) == path.stat().st_size
+
+    def record(self, path: Path) -> None:
+        self.sizes[self._key(path)] = path.stat().st_size
+
+    def save(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"params": self.params,
+                                         "sizes": dict(sorted(self.sizes.items()))},
+                                        indent=1) + "\n")
+
+
 def ensure_corpus(out: str | os.PathLike | None = None, size: str = "tiny", *,
                   kinds=None, progress=None) -> tuple[dict[str, list[Path]], list[str]]:
     """Make sure the corpus of ``size`` (see :data:`SIZES`) exists in ``out``
@@ -196,21 +227,11 @@ def ensure_corpus(out: str | os.PathLike | None = None, size: str = "tiny", *,
     files = _plan(out, n, encoders)
     if kinds is not None:
         files = {k: v for k, v in files.items() if k in kinds}
-    params = {"version": CORPUS_VERSION, **n}
-    manifest_path = out / MANIFEST
-    known: dict[str, int] = {}
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("params") == params:
-            known = manifest.get("sizes", {})
-
-    def fresh(path: Path) -> bool:
-        return path.exists() and known.get(path.relative_to(out).as_posix()) == path.stat().st_size
-
+    manifest = Manifest(out, {"version": CORPUS_VERSION, **n})
     template = pattern = None
     for kind, paths in files.items():
         for i, path in enumerate(paths):
-            if fresh(path):
+            if manifest.fresh(path):
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
             if progress:
@@ -231,8 +252,6 @@ def ensure_corpus(out: str | os.PathLike | None = None, size: str = "tiny", *,
                 else:
                     ts, encode = encoders[kind]
                     _encoded_slice(template, i, pattern, ts, encode, path)
-            known[path.relative_to(out).as_posix()] = path.stat().st_size
-    out.mkdir(parents=True, exist_ok=True)
-    manifest_path.write_text(json.dumps({"params": params, "sizes": dict(sorted(known.items()))},
-                                        indent=1) + "\n")
+            manifest.record(path)
+    manifest.save()
     return files, notes
