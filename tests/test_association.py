@@ -218,6 +218,9 @@ def test_negotiate_contexts_and_roles():
     assert [c.context_id for c in proposed] == [1, 3, 5]
     got = negotiate_contexts(proposed, {CT: [IMPLICIT, EXPLICIT], MR: [EXPLICIT]})
     assert [(c.result, c.transfer_syntax) for c in got] == [(0, IMPLICIT), (4, None), (3, None)]
+    got = negotiate_contexts(proposed, {CT: {IMPLICIT, EXPLICIT}, MR: {EXPLICIT}},
+                             requestor_order=True)  # the requestor's preference first
+    assert [(c.result, c.transfer_syntax) for c in got] == [(0, EXPLICIT), (4, None), (3, None)]
     assert negotiate_roles({CT: (True, True), MR: (False, True)},
                            {CT: (True, False)}) == {CT: (True, False), MR: (False, False)}
     with pytest.raises(LocalProtocolError):

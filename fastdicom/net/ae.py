@@ -109,7 +109,7 @@ class AE:
         default: Verification, and when storing, every Storage SOP class in
         every transfer syntax (data sets are kept as received), plus the query
         models the handlers serve."""
-        every = frozenset(_storage.transfer_syntaxes())
+        every = _storage.transfer_syntaxes()
         if self.supported_contexts is not None:
             return {uid: every if ts is None else ts
                     for uid, ts in self.supported_contexts.items()}

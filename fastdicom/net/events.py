@@ -5,7 +5,7 @@ negotiation helpers and the conversions between events and PDUs; used by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import fastdicom as _fastdicom
 from fastdicom.net import pdu as _pdu
@@ -136,16 +136,21 @@ def propose_contexts(abstract_syntaxes: Iterable[str | tuple[str, Sequence[str]]
 
 
 def negotiate_contexts(requested: Sequence[PresentationContext],
-                       supported: Mapping[str, Sequence[str]]) -> list[PresentationContext]:
+                       supported: Mapping[str, Collection[str]], *,
+                       requestor_order: bool = False) -> list[PresentationContext]:
     """The acceptor's answers to ``requested``: each context accepted with the
     first transfer syntax of ``supported[abstract syntax]`` (the acceptor's
-    order of preference) that was proposed, else rejected (3: abstract syntax
-    not supported, 4: transfer syntaxes not supported)."""
+    order of preference; with ``requestor_order``, the first proposed that is
+    supported) that was proposed, else rejected (3: abstract syntax not
+    supported, 4: transfer syntaxes not supported)."""
     result = _pdu.PresentationContextResult
     out = []
     for ctx in requested:
         ours = supported.get(ctx.abstract_syntax or "")
-        chosen = next((ts for ts in ours or () if ts in ctx.transfer_syntaxes), None)
+        if requestor_order:
+            chosen = next((ts for ts in ctx.transfer_syntaxes if ts in (ours or ())), None)
+        else:
+            chosen = next((ts for ts in ours or () if ts in ctx.transfer_syntaxes), None)
         if chosen is not None:
             out.append(PresentationContext(ctx.context_id, ctx.abstract_syntax, [chosen],
                                            result.ACCEPTANCE))
@@ -167,14 +172,16 @@ def negotiate_roles(proposed: Mapping[str, tuple[bool, bool]],
             for uid, (scu, scp) in proposed.items()}
 
 
-def accept_request(request: AssociateRequest, supported: Mapping[str, Sequence[str]], *,
+def accept_request(request: AssociateRequest, supported: Mapping[str, Collection[str]], *,
                    roles: Mapping[str, tuple[bool, bool]] | None = None,
-                   max_pdu_length: int | None = None) -> AssociateAccept:
+                   max_pdu_length: int | None = None,
+                   requestor_order: bool = False) -> AssociateAccept:
     """An :class:`AssociateAccept` answering ``request`` (see
     :func:`negotiate_contexts` and :func:`negotiate_roles`)."""
     return AssociateAccept(
         calling_ae_title=request.calling_ae_title, called_ae_title=request.called_ae_title,
-        presentation_contexts=negotiate_contexts(request.presentation_contexts, supported),
+        presentation_contexts=negotiate_contexts(request.presentation_contexts, supported,
+                                                 requestor_order=requestor_order),
         application_context_name=request.application_context_name,
         max_pdu_length=max_pdu_length,
         role_selection=negotiate_roles(request.role_selection, roles or {}))

@@ -27,7 +27,7 @@ from fastdicom.net import dimse as _dimse
 from fastdicom.net import pdu as _pdu
 from fastdicom.net.association import (
     ACCEPTOR, Abort, Association, AssociateReject, AssociateRequest, ConnectionClosed,
-    ReleaseReply, ReleaseRequest, accept_request, negotiate_contexts)
+    ReleaseReply, ReleaseRequest, accept_request)
 from fastdicom.net.storage import IncomingFile, StorageError
 from fastdicom.net.transport import AssociationProtocol
 
@@ -151,20 +151,6 @@ class Server:
         await self.close()
 
     # -- negotiation ------------------------------------------------------------------
-    def answer_contexts(self, request: AssociateRequest) -> list[Any]:
-        """The acceptor's answer to each proposed presentation context: accepted
-        with the first transfer syntax the requestor proposed (its order of
-        preference) that we support for the abstract syntax, else rejected."""
-        supported = self.ae.supported_for(storage=self.storage_dir is not None,
-                                          services=set(self.handlers))
-        out = []
-        for ctx in request.presentation_contexts:
-            ours = supported.get(ctx.abstract_syntax or "")
-            mapping = {} if ours is None else {
-                ctx.abstract_syntax: [ts for ts in ctx.transfer_syntaxes if ts in ours]}
-            out.extend(negotiate_contexts([ctx], mapping))
-        return out
-
     def check_request(self, request: AssociateRequest) -> AssociateReject | None:
         ae = self.ae
         if ae.require_called_aet and request.called_ae_title.strip() != ae.ae_title:
@@ -286,9 +272,12 @@ class _Session:
     def _answer(self, request: AssociateRequest) -> bool:
         self.request = request
         server = self.server
-        accept = accept_request(request, {}, max_pdu_length=server.ae.max_pdu_length,
-                                roles=server.ae.roles_for(set(server.handlers)))
-        accept.presentation_contexts = server.answer_contexts(request)
+        # each context in the requestor's order of preference: data sets are kept as sent
+        supported = server.ae.supported_for(storage=server.storage_dir is not None,
+                                            services=set(server.handlers))
+        accept = accept_request(request, supported, max_pdu_length=server.ae.max_pdu_length,
+                                roles=server.ae.roles_for(set(server.handlers)),
+                                requestor_order=True)
         if set(server.handlers) & {"find", "get", "move"}:
             from fastdicom.net.services import answer_extended_negotiation
 

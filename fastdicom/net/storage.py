@@ -31,8 +31,8 @@ from fastdicom._uiddata import UID_DICTIONARY
 from fastdicom.dataset import Dataset
 from fastdicom.errors import DicomError
 
-__all__ = ["Prepared", "prepare", "choose_context", "IncomingFile", "checked_uid", "storage_sop_classes",
-           "transfer_syntaxes", "StorageError"]
+__all__ = ["Prepared", "prepare", "choose_context", "IncomingFile", "checked_uid",
+           "storage_sop_classes", "transfer_syntaxes", "StorageError"]
 
 _UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
 
@@ -50,18 +50,20 @@ def checked_uid(value: Any, what: str = "UID") -> str:
     return text
 
 
-def storage_sop_classes() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def storage_sop_classes() -> tuple[str, ...]:
     """The Storage SOP classes of the UID dictionary (current and retired)."""
-    return [uid for uid, (name, kind, *_rest) in UID_DICTIONARY.items()
+    return tuple(uid for uid, (name, kind, *_rest) in UID_DICTIONARY.items()
             if kind == "SOP Class" and "Storage" in name and "Commitment" not in name
-            and "Directory" not in name and not name.startswith("Storage Management")]
+            and "Directory" not in name and not name.startswith("Storage Management"))
 
 
-def transfer_syntaxes() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def transfer_syntaxes() -> frozenset[str]:
     """Every transfer syntax of the UID dictionary (a storage SCP can keep data
     sets in any of them, bytes as received)."""
-    return [uid for uid, (_name, kind, *_rest) in UID_DICTIONARY.items()
-            if kind == "Transfer Syntax"]
+    return frozenset(uid for uid, (_name, kind, *_rest) in UID_DICTIONARY.items()
+                     if kind == "Transfer Syntax")
 
 
 # -- SCU -----------------------------------------------------------------------------------
