@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def _scan(paths: list[str], recursive: bool) -> tuple[list[tuple[str, str, str]], list[str]]:
     from fastdicom.ingest import iter_files
-    from fastdicom.net.storage import prepare
+    from fastdicom.net.storage import describe
 
     files, errors = [], []
     for path in iter_files(paths, recursive, sort=True):
@@ -55,12 +55,11 @@ def _scan(paths: list[str], recursive: bool) -> tuple[list[tuple[str, str, str]]
             errors.append(f"{path}: cannot list the directory")
             continue
         try:
-            item = prepare(path)
+            sop_class, _, ts = describe(path)  # the header only: the data set is read to send
         except Exception as exc:  # noqa: BLE001 - reported per file
             errors.append(f"{path}: {error_line(exc)}")
             continue
-        files.append((path, item.sop_class_uid, item.transfer_syntax))
-        item.close()
+        files.append((path, sop_class, ts))
     return files, errors
 
 

@@ -31,7 +31,7 @@ from fastdicom._uiddata import UID_DICTIONARY
 from fastdicom.dataset import Dataset
 from fastdicom.errors import DicomError
 
-__all__ = ["Prepared", "prepare", "choose_context", "IncomingFile", "checked_uid",
+__all__ = ["Prepared", "prepare", "describe", "choose_context", "IncomingFile", "checked_uid",
            "storage_sop_classes", "transfer_syntaxes", "StorageError"]
 
 _UID_RE = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
@@ -108,12 +108,24 @@ class Prepared:
             self._map = None
 
 
+def describe(path: str) -> tuple[str, str, str]:
+    """(SOP Class UID, SOP Instance UID, transfer syntax) of a file, from its
+    header only: the UIDs the data set holds, and the transfer syntax of its
+    File Meta Information ("" when it has none, or no preamble)."""
+    from fastdicom.reader import dcmread
+
+    head = dcmread(path, specific_tags=[0x00080016, 0x00080018], force=True)
+    meta = getattr(head, "file_meta", None)
+    ts = str(meta.get("TransferSyntaxUID", "") if meta is not None else "")
+    return (checked_uid(head.get("SOPClassUID"), "SOP Class UID"),
+            checked_uid(head.get("SOPInstanceUID"), "SOP Instance UID"),
+            ts if head.preamble is not None else "")
+
+
 def prepare(item: Any) -> Prepared:
     """A :class:`Prepared` for a path or a dataset (:class:`StorageError` when
     it has no SOP class or instance UID). The SOP UIDs are the data set's
     own (not the File Meta Information's, which may disagree)."""
-    from fastdicom.reader import dcmread
-
     if isinstance(item, Dataset):
         meta = getattr(item, "file_meta", None)
         ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
@@ -121,12 +133,8 @@ def prepare(item: Any) -> Prepared:
                         checked_uid(item.get("SOPInstanceUID"), "SOP Instance UID"),
                         ts, None, item)
     path = os.fspath(item)
-    head = dcmread(path, specific_tags=[0x00080016, 0x00080018], force=True)
-    sop_class = checked_uid(head.get("SOPClassUID"), "SOP Class UID")
-    sop_instance = checked_uid(head.get("SOPInstanceUID"), "SOP Instance UID")
-    meta = getattr(head, "file_meta", None)
-    ts = str(meta.get("TransferSyntaxUID", "") if meta is not None else "")
-    if not ts or head.preamble is None:  # no file meta: the data set is re-encoded
+    sop_class, sop_instance, ts = describe(path)
+    if not ts:  # no file meta: the data set is re-encoded
         return Prepared(sop_class, sop_instance, "", None, None, path)
     with open(path, "rb") as f:
         m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
