@@ -175,6 +175,20 @@ class Association:
         elif not (self._closed or self._reader_failed):  # else the bytes are ignored
             self._reader.feed(data)
 
+    def get_buffer(self, sizehint: int = -1) -> memoryview:
+        """A writable view to receive the next bytes into, then call
+        :meth:`buffer_updated` (the receiving side of
+        :class:`asyncio.BufferedProtocol`; use this or :meth:`receive_data`,
+        not both): bytes are framed where they land, never copied."""
+        return self._reader.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were received into the view of :meth:`get_buffer`."""
+        if not self._connected:
+            raise LocalProtocolError("data received before the transport connection was made")
+        if not (self._closed or self._reader_failed):  # else the bytes are ignored
+            self._reader.buffer_updated(nbytes)
+
     def timer_expired(self, now: float | None = None) -> bool:
         """Whether the ARTIM timer has run out at ``now``; if so Evt18 is applied
         (AA-2: the transport is to be closed, see :attr:`should_close`)."""

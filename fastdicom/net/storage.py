@@ -17,11 +17,11 @@ aborted transfer leaves nothing behind).
 from __future__ import annotations
 
 import functools
+import itertools
 import mmap
 import os
 import re
 import struct
-import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -197,8 +197,31 @@ def _file_meta(sop_class: str, sop_instance: str, transfer_syntax: str,
             body)
 
 
+#: Bytes of received fragments gathered before they are written (one writev).
+GATHER_BYTES = 1 << 18
+_IOV_MAX = 512  # pieces per writev (the system's limit is at least 1024)
+_temp_names = itertools.count()
+
+
+def _create_temp(directory: str) -> tuple[int, str]:
+    """A new hidden file in ``directory`` (O_EXCL, never following a link),
+    created with the permissions a final file gets (0666 less the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | \
+        getattr(os, "O_NOFOLLOW", 0)
+    for _attempt in range(1000):
+        path = os.path.join(directory, f".incoming-{os.getpid()}-{next(_temp_names)}.part")
+        try:
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:  # left by an earlier process of the same pid
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {directory}")
+
+
 class IncomingFile:
     """A data set being received into ``directory`` (see the module docstring).
+
+    Fragments are gathered (by reference, not copied) and written with one
+    ``writev`` per :data:`GATHER_BYTES`, straight from the received PDUs.
 
     Raises :class:`StorageError` when the SOP UIDs are not valid UIDs (nothing
     is created) and :class:`OSError` when the temporary file cannot be made."""
@@ -215,31 +238,42 @@ class IncomingFile:
         self.size = 0
         header = _file_meta(self.sop_class_uid, self.sop_instance_uid, self.transfer_syntax,
                             source_ae)
-        fd, self.temp_path = tempfile.mkstemp(prefix=".incoming-", suffix=".part",
-                                              dir=directory)
-        self._file: Any = os.fdopen(fd, "wb", buffering=1 << 20)
-        try:
-            self._file.write(header)
-        except BaseException:
-            self.discard()
-            raise
+        self._pending: list[Any] = [header]
+        self._pending_bytes = len(header)
+        self._fd, self.temp_path = _create_temp(directory)
 
     def write(self, data: Any) -> None:
-        """One fragment of the data set, in order."""
-        self._file.write(data)
-        self.size += len(data)
+        """One fragment of the data set, in order (kept by reference until written)."""
+        n = memoryview(data).nbytes
+        self._pending.append(data)
+        self._pending_bytes += n
+        self.size += n
+        if self._pending_bytes >= GATHER_BYTES or len(self._pending) >= _IOV_MAX:
+            self._flush()
+
+    def _flush(self) -> None:
+        pieces, self._pending, self._pending_bytes = self._pending, [], 0
+        while pieces:
+            done = os.writev(self._fd, pieces[:_IOV_MAX])
+            i = 0
+            while i < len(pieces) and done >= memoryview(pieces[i]).nbytes:
+                done -= memoryview(pieces[i]).nbytes
+                i += 1
+            pieces = pieces[i:]
+            if done:  # a short write: the rest of that piece next
+                pieces[0] = memoryview(pieces[0]).cast("B")[done:]
 
     def commit(self, archive: Any = None) -> str:
-        """Flush, fsync and rename the file into place; returns its path. On
-        failure the temporary file is removed and the error raised. With an
-        ``archive`` (:class:`fastdicom.net.archive.Archive`), the instance is
-        indexed in the transaction that renames it."""
+        """Write what is gathered, fsync and rename the file into place;
+        returns its path. On failure the temporary file is removed and the
+        error raised. With an ``archive`` (:class:`fastdicom.net.archive.Archive`),
+        the instance is indexed in the transaction that renames it."""
         try:
-            self._file.flush()
+            self._flush()
             if self.fsync:
-                os.fsync(self._file.fileno())
-            self._file.close()
-            os.chmod(self.temp_path, 0o666 & ~_umask())
+                os.fsync(self._fd)
+            fd, self._fd = self._fd, -1
+            os.close(fd)
             if archive is None:
                 os.replace(self.temp_path, self.path)
             else:
@@ -255,26 +289,17 @@ class IncomingFile:
 
     def discard(self) -> None:
         """Remove the temporary file (idempotent)."""
-        try:
-            self._file.close()
-        except OSError:
-            pass
+        self._pending = []
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         try:
             os.unlink(self.temp_path)
         except FileNotFoundError:
             pass
-
-
-_UMASK: int | None = None
-
-
-def _umask() -> int:
-    global _UMASK
-    if _UMASK is None:
-        from fastdicom.writer import _umask as read_umask
-
-        _UMASK = read_umask()
-    return _UMASK
 
 
 class _DirectorySync:

@@ -1,8 +1,9 @@
 """asyncio transport for :class:`fastdicom.net.association.Association`.
 
-:class:`AssociationProtocol` is an :class:`asyncio.Protocol` that moves bytes
-between a TCP (or TLS) connection and one sans-IO association: received data
-goes straight into the association (framed by the C PDU reader), its events
+:class:`AssociationProtocol` is an :class:`asyncio.BufferedProtocol` that
+moves bytes between a TCP (or TLS) connection and one sans-IO association:
+the transport receives straight into the association's receive blocks, where
+the C PDU reader frames them without a copy (PDVs are views of the block), its events
 are queued for the one task that serves the association
 (:meth:`AssociationProtocol.next_event`), and what the association produces
 is written out. The ARTIM timer runs on the event loop's clock
@@ -25,7 +26,7 @@ __all__ = ["AssociationProtocol", "MAX_QUEUED_EVENTS"]
 MAX_QUEUED_EVENTS = 32
 
 
-class AssociationProtocol(asyncio.Protocol):
+class AssociationProtocol(asyncio.BufferedProtocol):
     """One association over one connection; see the module docstring."""
 
     def __init__(self, assoc: Association, *, max_queued: int = MAX_QUEUED_EVENTS) -> None:
@@ -52,8 +53,11 @@ class AssociationProtocol(asyncio.Protocol):
         self._write(self.assoc.connection_made())
         self._after()
 
-    def data_received(self, data: bytes) -> None:
-        self.assoc.receive_data(data)
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.assoc.get_buffer(sizehint)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.assoc.buffer_updated(nbytes)
         self._pump()
 
     def eof_received(self) -> bool:
