@@ -26,7 +26,7 @@ first-request work), then the timed one. dcmtk processes get
 ``TCP_NODELAY=1`` in their environment (DCMTK leaves Nagle's algorithm on
 unless that variable is set; checked with ``echoscu -d`` and ``storescp -d``
 at start); asyncio sets TCP_NODELAY on its sockets by itself. Maximum PDU:
-each tool's default (fastdicom 16382, dcmtk 16384, pynetdicom 16382) unless
+each tool's default (fastdicom 262144, dcmtk 16384, pynetdicom 16382) unless
 ``--max-pdu``. After every run the received files are counted; on the first
 repeat of each pair every file's data set (after the File Meta Information)
 is compared byte for byte with the source's. CPU columns: seconds of CPU of

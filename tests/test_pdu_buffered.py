@@ -179,3 +179,62 @@ def test_hypothesis_same_as_feed(pdus, sizes, tail):
     if not (got and isinstance(got[-1], tuple)):
         got += frames(reader)
     assert got == expected
+
+
+# -- sending views of the data set (pdu.pdata_vector) --------------------------------------
+
+@pytest.mark.parametrize("n,max_pdu", [(1, 0), (2, 16382), (16376, 16382), (16377, 16382),
+                                       (100_000, 16382), (524_288, 262_144), (70_001, 8)])
+def test_pdata_vector_equals_the_encoder(n, max_pdu):
+    data = random.Random(n).randbytes(n)
+    for last in (False, True):
+        vector = P.pdata_vector(7, memoryview(data), last, max_pdu)
+        assert all(isinstance(v, memoryview) for v in vector[1::2])   # views, not copies
+        assert all(v.obj is data for v in vector[1::2])
+        wire = b"".join(vector)
+        reader = _core.PDUReader(max_pdu_length=max_pdu)
+        reader.feed(wire)
+        pdvs = [pdv for pdu in reader for pdv in pdu.pdvs]
+        assert b"".join(bytes(p.data) for p in pdvs) == data
+        assert all(p.context_id == 7 and not p.is_command for p in pdvs)
+        assert [p.is_last for p in pdvs] == [False] * (len(pdvs) - 1) + [last]
+        assert all(len(p.data) % 2 == 0 for p in pdvs[:-1])
+    with pytest.raises(E.LocalProtocolError):
+        P.pdata_vector(1, b"ab", True, 7)
+
+
+def test_transport_write_vector_keeps_order_when_the_socket_fills():
+    """Views written straight to the socket while it takes them, the rest through
+    the transport: the peer gets every byte in order."""
+    import asyncio
+    import socket
+
+    from fastdicom.net.association import REQUESTOR, Association
+    from fastdicom.net.transport import AssociationProtocol
+
+    async def main():
+        a, b = socket.socketpair()
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+        loop = asyncio.get_running_loop()
+        proto = AssociationProtocol(Association(REQUESTOR))
+        transport, _ = await loop.create_connection(lambda: proto, sock=a)
+        assert proto._raw_fd == a.fileno()
+        data = random.Random(5).randbytes(3_000_000)
+        chunks = [data[i:i + 100_000] for i in range(0, len(data), 100_000)]
+        received = bytearray()
+
+        def reader():
+            b.setblocking(True)
+            while len(received) < len(data):
+                received.extend(b.recv(1 << 20))
+
+        task = loop.run_in_executor(None, reader)
+        for k in range(0, len(chunks), 3):
+            proto._write_vector([memoryview(c) for c in chunks[k:k + 3]])
+            await proto.drain()
+        await task
+        transport.close()
+        b.close()
+        return bytes(received)
+
+    assert asyncio.run(main()) == random.Random(5).randbytes(3_000_000)

@@ -54,6 +54,10 @@ NEED_DATA = _NeedData()  #: :meth:`Association.next_event`: nothing until more b
 
 
 # -- the association --------------------------------------------------------------------------
+#: Data sets from this size on are sent as views (``vectored``), not encoded with the command.
+_VECTOR_FROM = 1 << 16
+
+
 class Association:
     """One side of a DICOM association, sans-IO (see the module docstring).
 
@@ -381,12 +385,14 @@ class Association:
         raise LocalProtocolError(f"cannot send {type(event).__name__}")
 
     def send_message(self, message: _dimse.DimseMessage, piece_size: int | None = 1 << 20,
-                     now: float | None = None) -> Iterator[bytes]:
+                     now: float | None = None, *, vectored: bool = False) -> Iterator[Any]:
         """The P-DATA-TF PDUs of ``message`` in pieces of about ``piece_size``
         bytes (None: one piece), each piece a P-DATA request (Evt9), so that a
         large data set is never encoded whole: write each piece before asking
         for the next. Stops early (LocalProtocolError) if the association ends
-        in between."""
+        in between. With ``vectored``, the pieces after the first are lists of
+        buffers (:func:`fastdicom.net.pdu.pdata_vector`: PDU headers and views
+        of the data set, for ``writev``), valid until the next piece is asked."""
         self._check("Evt9")
         if message.context_id not in self.accepted_contexts:
             raise LocalProtocolError(f"presentation context {message.context_id} is not "
@@ -394,7 +400,8 @@ class Association:
         cid, data = message.context_id, message.data
         payloads: list[tuple[Any, ...]] = [(cid, True, message.encode_command())]
         n = 0 if data is None else len(data)
-        if data is not None and (piece_size is None or n <= piece_size):
+        if data is not None and (piece_size is None or n <= piece_size) and \
+                not (vectored and n > _VECTOR_FROM):
             payloads.append((cid, False, data))
             data = None
         first = _pdu.encode_pdata(payloads, self.peer_max_pdu_length)
@@ -408,9 +415,13 @@ class Association:
             for start in range(0, n, step):
                 end = min(start + step, n)
                 self._check("Evt9")
-                with view[start:end] as part:
-                    piece = _pdu.encode_pdata([(cid, False, part, end == n)],
+                if vectored:
+                    piece = _pdu.pdata_vector(cid, view[start:end], end == n,
                                               self.peer_max_pdu_length)
+                else:
+                    with view[start:end] as part:
+                        piece = _pdu.encode_pdata([(cid, False, part, end == n)],
+                                                  self.peer_max_pdu_length)
                 self._fire("Evt9", now)
                 yield piece
 

@@ -242,6 +242,30 @@ def decode_pdu(data: Any) -> Any:
     return cls.decode(data)
 
 
+_PDATA_HEAD = struct.Struct(">BBIIBB")
+
+
+def pdata_vector(context_id: int, data: Any, is_last: bool, max_pdu: int = 0) -> list[Any]:
+    """The P-DATA-TF PDUs of one data set fragment ``data`` (a non-empty
+    buffer) as a list of buffers to write in order: each PDU's 12 header bytes
+    (PDU and PDV item headers) then a view of its part of ``data`` (not
+    copied), one PDV per PDU, fragments of even length within ``max_pdu``
+    (0 = no limit); the last is marked last when ``is_last``."""
+    view = memoryview(data).cast("B")
+    n = view.nbytes
+    if max_pdu and max_pdu < 8:
+        raise LocalProtocolError(f"a maximum PDU length of {max_pdu} cannot carry data")
+    step = n if not max_pdu else (max_pdu - 6) & ~1
+    out: list[Any] = []
+    pack = _PDATA_HEAD.pack
+    for start in range(0, n, step):
+        end = min(start + step, n)
+        out.append(pack(4, 0, end - start + 6, end - start + 2, context_id,
+                        2 if is_last and end == n else 0))
+        out.append(view[start:end])
+    return out
+
+
 def encode_pdata(pdvs: Any, max_pdu: int = 0) -> bytes:
     """P-DATA-TF PDUs for ``pdvs``, a sequence of ``(context_id, is_command,
     data[, is_last])``: each payload is fragmented, fragments are packed

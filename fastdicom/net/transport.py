@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
+import socket
 from typing import Any
 
 from fastdicom.net.association import NEED_DATA, Association, ConnectionClosed
@@ -24,6 +26,19 @@ __all__ = ["AssociationProtocol", "MAX_QUEUED_EVENTS"]
 
 #: Events (messages, mostly) waiting for the association's task before reading pauses.
 MAX_QUEUED_EVENTS = 32
+_IOV_MAX = 512
+
+
+def _plain_socket_fd(transport: asyncio.BaseTransport) -> int | None:
+    """The descriptor of a plain (not TLS) TCP transport's socket, for
+    :meth:`AssociationProtocol._write_vector`; None otherwise."""
+    if not hasattr(os, "writev") or transport.get_extra_info("sslcontext") is not None or \
+            transport.get_extra_info("ssl_object") is not None:
+        return None
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.type != socket.SOCK_STREAM:
+        return None
+    return sock.fileno()
 
 
 class AssociationProtocol(asyncio.BufferedProtocol):
@@ -43,6 +58,7 @@ class AssociationProtocol(asyncio.BufferedProtocol):
         self._artim: asyncio.TimerHandle | None = None
         self._closed_seen = False
         self._send_lock = asyncio.Lock()
+        self._raw_fd: int | None = None
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -50,6 +66,9 @@ class AssociationProtocol(asyncio.BufferedProtocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.peer = transport.get_extra_info("peername")
+        self._raw_fd = _plain_socket_fd(transport)
+        if self._raw_fd is not None:  # writers resume once it is empty: writev again
+            transport.set_write_buffer_limits(high=1 << 16, low=0)
         self._write(self.assoc.connection_made())
         self._after()
 
@@ -118,10 +137,14 @@ class AssociationProtocol(asyncio.BufferedProtocol):
         :meth:`Association.send_message`), waiting for the transport between
         pieces: a large data set is never encoded or buffered whole."""
         async with self._send_lock:  # the fragments of messages are never interleaved
-            pieces = self.assoc.send_message(message)
+            pieces = self.assoc.send_message(message, vectored=True)
             try:
                 for piece in pieces:
-                    self._write(piece)
+                    if type(piece) is list:
+                        self._write_vector(piece)
+                        del piece  # views of the data set: not kept past this piece
+                    else:
+                        self._write(piece)
                     await self.drain()
             finally:
                 pieces.close()
@@ -148,6 +171,32 @@ class AssociationProtocol(asyncio.BufferedProtocol):
     def _write(self, data: bytes) -> None:
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+    def _write_vector(self, pieces: list[Any]) -> None:
+        """Write buffers in order: with nothing queued in the transport, as
+        much as the socket takes goes straight from them (``writev``, no
+        copy); the rest is handed to the transport (copied there)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._raw_fd is not None and not transport.get_write_buffer_size():
+            while pieces:
+                try:
+                    sent = os.writev(self._raw_fd, pieces[:_IOV_MAX])
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:  # the transport meets the error on its write and reports it
+                    break
+                i = 0
+                while i < len(pieces) and sent >= len(pieces[i]):
+                    sent -= len(pieces[i])
+                    i += 1
+                pieces = pieces[i:]
+                if sent:
+                    pieces[0] = pieces[0][sent:]
+                    break  # the socket is full
+        if pieces:
+            transport.write(b"".join(pieces))
 
     def _push(self, event: Any) -> None:
         if isinstance(event, ConnectionClosed):
