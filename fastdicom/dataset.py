@@ -450,8 +450,9 @@ class Dataset(DatasetBase):
         # as pydicom: the same array until the pixel data element changes, so
         # edits made to it in place persist
         elem = None
+        lookup = self._lookup
         for tag in (0x7FE00010, 0x7FE00009, 0x7FE00008):
-            elem = self.get(tag)
+            elem = lookup(tag)
             if elem is not None:
                 break
         key = (id(elem), id(elem._value) if elem is not None else None)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from fastdicom import _core
 from fastdicom.net import errors as E
 from fastdicom.net import pdu as P
-from tests.test_pdu import EXPECTED, GOLDEN_PDUS, STREAM, be32
+from test_pdu import EXPECTED, GOLDEN_PDUS, STREAM, be32
 
 
 def receive(reader, data, sizes=None, frame=True):

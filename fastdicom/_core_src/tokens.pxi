@@ -245,6 +245,11 @@ cdef class Tokens:
             return None  # mapped meanwhile by another thread
         return out
 
+    def value_length(self, Py_ssize_t i):
+        """The length of the value of record ``i`` in bytes (as in the data)."""
+        self._check(i)
+        return self.table.records[i].value_length
+
     def tag(self, Py_ssize_t i):
         self._check(i)
         return self.table.records[i].tag

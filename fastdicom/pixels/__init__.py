@@ -57,7 +57,8 @@ from fastdicom.pixels.frames import (
     pixel_bytes,
     pixel_element,
 )
-from fastdicom.pixels.native import apply_color_space, decode_native, native_view_array
+from fastdicom.pixels.native import (
+    apply_color_space, decode_native, native_view_array, read_native_direct)
 
 __all__ = [
     "pixel_array",
@@ -112,6 +113,9 @@ def pixel_array(ds: Any) -> np.ndarray:
     if tok is not None and tok.tail is not None and elem._index >= 0:
         # the value is still in the file (see fastdicom.dcmread): read it
         # straight into the array, then convert that in place
+        arr = read_native_direct(info, tok, elem._index)
+        if arr is not None:
+            return arr
         raw = tok.read_outside(elem._index)
         if raw is not None:
             return decode_native(info, raw, owned=True)

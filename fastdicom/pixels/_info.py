@@ -257,7 +257,21 @@ class PixelInfo:
         if ts in ENCAPSULATED_TRANSFER_SYNTAXES and keyword != "PixelData":
             keyword = "PixelData"  # pydicom: encapsulated data is always Pixel Data
 
-        g = lambda t, name: _as_int(_elem_value(get, t), name)  # noqa: E731
+        def g(tag: int, name: str) -> int | None:
+            elem = get(tag)
+            if elem is None:
+                return None
+            try:
+                value = elem.value
+            except InvalidDicomError:
+                raise
+            except Exception as exc:  # a value that cannot be decoded
+                raise PixelDataError(f"cannot read element ({tag >> 16:04X},"
+                                     f"{tag & 0xFFFF:04X}): {exc}") from None
+            if type(value) is int:  # the usual US value
+                return value
+            return _as_int(_first(value), name)
+
         rows = g(0x00280010, "(0028,0010) 'Rows'")
         columns = g(0x00280011, "(0028,0011) 'Columns'")
         spp = g(0x00280002, "(0028,0002) 'Samples per Pixel'")
@@ -338,7 +352,8 @@ class PixelInfo:
         if floating:
             bs = ba if bs is None else bs
             pr = 0
-        return cls(
+        info = object.__new__(cls)  # the fields set at once (a frozen dataclass' __init__ is slow)
+        info.__dict__.update(
             rows=rows or 0,
             columns=columns or 0,
             samples_per_pixel=spp or 1,
@@ -353,3 +368,4 @@ class PixelInfo:
             pixel_keyword=keyword,
             pixel_vr=vr,
         )
+        return info

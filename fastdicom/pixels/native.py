@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fastdicom import _core
 from fastdicom.pixels._info import PixelDataError, PixelInfo
 
 __all__ = [
@@ -198,14 +199,18 @@ def _expand_ybr422(arr: np.ndarray) -> np.ndarray:
 
 def fits_bits_stored(arr: np.ndarray, info: PixelInfo) -> bool:
     """Whether the samples of ``arr`` already are what masking (unsigned) or
-    sign extension (signed) to Bits Stored gives: a read-only scan (minimum,
-    then maximum), no copy."""
+    sign extension (signed) to Bits Stored gives: a read-only scan in one
+    pass (compiled, GIL released), no copy."""
     bs = info.bits_stored
     if info.pixel_representation:
         lo, hi = -(1 << (bs - 1)), (1 << (bs - 1)) - 1
     else:
         lo, hi = 0, (1 << bs) - 1
-    return not arr.size or (int(arr.min()) >= lo and int(arr.max()) <= hi)
+    if not arr.size:
+        return True
+    if arr.flags.c_contiguous and arr.dtype.isnative and arr.dtype.kind in "iu":
+        return _core.samples_fit(arr, arr.dtype.itemsize, lo, hi)
+    return int(arr.min()) >= lo and int(arr.max()) <= hi
 
 
 def correct_unused_bits(arr: np.ndarray, bits_allocated: int, bits_stored: int) -> np.ndarray:
@@ -299,6 +304,38 @@ def decode_native(info: PixelInfo, buf: Any, index: int | None = None,
     if not arr.flags.c_contiguous:
         return np.ascontiguousarray(arr)
     return arr
+
+
+def read_native_direct(info: PixelInfo, tokens: Any, index: int) -> np.ndarray | None:
+    """:func:`decode_native` of the pixel data value ``index`` of ``tokens``
+    still in the file, for the common layouts: read (pread, GIL released)
+    straight into the result array, then checked in place against Bits
+    Stored. None when the layout needs more (bit unpacking, byte swapping,
+    colour conversion, planar configuration 1, a length that is not the
+    expected one): the caller takes the general path."""
+    ba = info.bits_allocated
+    if ba not in (8, 16, 32, 64) or (ba > 8 and not info.little_endian) or \
+            _LITTLE is False or _needs_pair_swap(info) or \
+            info.photometric_interpretation in _YBR or \
+            info.photometric_interpretation == "YBR_FULL_422" or \
+            (info.samples_per_pixel > 1 and info.planar_configuration == 1):
+        return None
+    frames = info.number_of_frames
+    nbytes = info.frame_pixels * frames * (ba // 8)
+    length = tokens.value_length(index)
+    if nbytes <= 0 or length not in (nbytes, nbytes + 1):
+        return None
+    shape, _planar = _shape(info, frames if frames > 1 else None)
+    arr = np.empty(shape, info.dtype)
+    if tokens.read_outside(index, arr, 0, nbytes) is None:
+        return None  # mapped meanwhile
+    if info.pixel_keyword == "PixelData" and ba > info.bits_stored > 0 and \
+            not fits_bits_stored(arr, info):
+        arr = correct_unused_bits(arr, ba, info.bits_stored)
+    return arr
+
+
+_LITTLE = np.little_endian
 
 
 def needs_conversion(info: PixelInfo) -> str | None:
