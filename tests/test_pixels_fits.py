@@ -58,7 +58,8 @@ def test_hypothesis_same_as_numpy(dtype, bs, values):
     arr = np.array([ii.min + (v - ii.min) % (int(ii.max) - ii.min + 1) for v in values], dtype)
     lo, hi = limits(dtype, bs)
     expected = bool(arr.size == 0 or (int(arr.min()) >= lo and int(arr.max()) <= hi))
-    assert _core.samples_fit(arr, info_dtype.itemsize, lo, hi) == expected
+    if bs < info_dtype.itemsize * 8:   # (64 bits stored in 64: no check is ever made)
+        assert _core.samples_fit(arr, info_dtype.itemsize, lo, hi) == expected
     info = PixelInfo(rows=1, columns=max(1, arr.size), samples_per_pixel=1,
                      bits_allocated=info_dtype.itemsize * 8, bits_stored=bs,
                      pixel_representation=int(info_dtype.kind == "i"), planar_configuration=0,

@@ -208,7 +208,8 @@ def fits_bits_stored(arr: np.ndarray, info: PixelInfo) -> bool:
         lo, hi = 0, (1 << bs) - 1
     if not arr.size:
         return True
-    if arr.flags.c_contiguous and arr.dtype.isnative and arr.dtype.kind in "iu":
+    if arr.flags.c_contiguous and arr.dtype.isnative and arr.dtype.kind in "iu" and \
+            bs < arr.dtype.itemsize * 8:
         return _core.samples_fit(arr, arr.dtype.itemsize, lo, hi)
     return int(arr.min()) >= lo and int(arr.max()) <= hi
 
