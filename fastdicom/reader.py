@@ -168,8 +168,6 @@ def _read(buf_obj: Any, filename: str | None, stop_before_pixels: bool, force: b
     got = _core.read_tokens(buf_obj, stop_before_pixels, stop_after, max_depth)
     if got is not None:  # the common path, in one compiled call
         tokens, meta_tokens, ts, enc = got
-        if isinstance(buf_obj, mmap.mmap):
-            _core.release_pixel_pages(buf_obj, tokens)
         return _core.new_file_dataset(FileDataset, tokens, meta_tokens, bytes(buf[:128]), filename,
                                       ts, enc.implicit_vr, enc.little_endian, False, only)
 

@@ -254,40 +254,9 @@ cdef object _read_mapped(int fd, bytes start, path, unsigned int max_depth):
         got = None
     if not got:
         return None
-    release_pixel_pages(mm, got[0])
     enc = got[3]
     return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
                              (<tuple>enc)[0], (<tuple>enc)[1], False, None)
-
-
-#: Mapped pixel data values from this size on have their pages released after tokenizing.
-RELEASE_PIXEL_PAGES_FROM = 1 << 22
-
-
-def release_pixel_pages(mm, Tokens tok):
-    """Release the pages of the mapped file ``mm`` that the top-level Pixel
-    Data value of ``tok`` spans (a large one): tokenizing compressed pixel
-    data reads every fragment's item header, which maps nearly every page of
-    it; released, they are read again (from the page cache) only when a frame
-    is used, so opening a large multi-frame file and using one frame keeps
-    the memory of a few frames, not of the file."""
-    cdef Py_ssize_t i = tok._find(0x7FE00010, -1)
-    cdef fd_record *r
-    cdef uint64_t page, first, end
-    if i < 0 or not hasattr(mm, "madvise"):
-        return
-    r = &tok.table.records[i]
-    if r.value_length < RELEASE_PIXEL_PAGES_FROM:
-        return
-    import mmap
-    page = <uint64_t>mmap.PAGESIZE
-    first = (r.value_offset + page - 1) // page * page
-    end = (r.value_offset + r.value_length) // page * page
-    if end > first:
-        try:
-            mm.madvise(mmap.MADV_DONTNEED, first, end - first)
-        except (OSError, ValueError, AttributeError):
-            pass  # only memory is at stake
 
 
 cdef object _new_view(cls, Tokens tok):
