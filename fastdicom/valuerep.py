@@ -160,7 +160,21 @@ def _auto_format(obj: Any, auto_format: bool, pre_checked: bool) -> None:
             obj.original_string = format_number_as_ds(obj)
 
 
-class DSfloat(float):
+class _EqualToText:
+    """Equal to the text of the value (``str()``) as well as to the number."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: Any) -> Any:
+        if isinstance(other, str):
+            return str(self) == other
+        return super().__eq__(other)  # the number's
+
+    def __ne__(self, other: Any) -> Any:
+        return not self == other
+
+
+class DSfloat(_EqualToText, float):
     """A DS value as a ``float`` that keeps the text it was read from:
     ``str()`` gives that text, ``repr()`` the text in single quotes, and it
     compares equal to that text as well as to the number."""
@@ -185,14 +199,6 @@ class DSfloat(float):
                 self.original_string = val.original_string
         _auto_format(self, auto_format, pre_checked)
 
-    def __eq__(self, other: Any) -> Any:
-        if isinstance(other, str):
-            return str(self) == other
-        return float.__eq__(self, other)
-
-    def __ne__(self, other: Any) -> Any:
-        return not self == other
-
     __hash__ = float.__hash__
 
     def __str__(self) -> str:
@@ -210,7 +216,7 @@ class DSfloat(float):
             return f"'{float.__repr__(self)}'"
 
 
-class DSdecimal(Decimal):
+class DSdecimal(_EqualToText, Decimal):
     """A DS value as a :class:`decimal.Decimal` that keeps its original text."""
 
     __slots__ = ("original_string", "auto_format")
@@ -243,14 +249,6 @@ class DSdecimal(Decimal):
         elif not is_valid_ds(text):
             warnings.warn(f'Value "{self}" is not valid for elements with a VR of DS',
                           UserWarning, stacklevel=2)
-
-    def __eq__(self, other: Any) -> Any:
-        if isinstance(other, str):
-            return str(self) == other
-        return Decimal.__eq__(self, other)
-
-    def __ne__(self, other: Any) -> Any:
-        return not self == other
 
     __hash__ = Decimal.__hash__
 
@@ -301,7 +299,7 @@ class ISfloat(float):
 _EXACT = 2 ** 53
 
 
-class IS(int):
+class IS(_EqualToText, int):
     """An IS value as an ``int`` that keeps its original text (``str()``);
     ``repr()`` is the number in single quotes. Text such as ``'1.0'`` gives
     ``IS(1)``; text that is not a whole number gives an :class:`ISfloat`."""
@@ -324,14 +322,6 @@ class IS(int):
             self.original_string = val.strip()
         elif isinstance(val, IS) and hasattr(val, "original_string"):
             self.original_string = val.original_string
-
-    def __eq__(self, other: Any) -> Any:
-        if isinstance(other, str):
-            return str(self) == other
-        return int.__eq__(self, other)
-
-    def __ne__(self, other: Any) -> Any:
-        return not self == other
 
     __hash__ = int.__hash__
 

@@ -56,9 +56,9 @@ Where the results differ from pydicom's (pydicom 3.0.2)
 """
 from __future__ import annotations
 
+from fastdicom.pixels._color_lut import apply_color_lut
 from fastdicom.pixels._colour import convert_color_space
 from fastdicom.pixels._lut import (
-    apply_color_lut,
     apply_modality_lut,
     apply_presentation_lut,
     apply_rescale,
