@@ -14,10 +14,11 @@ from fastdicom.net import pdu as P
 from test_pdu import EXPECTED, GOLDEN_PDUS, STREAM, be32
 
 
-def receive(reader, data, sizes=None, frame=True):
+def receive(reader, data, sizes=None, frame=True, step=None):
     """Copy ``data`` into the reader's buffers as a socket would, in chunks of
     ``sizes`` (cut to what each buffer offers); returns the PDUs framed (none
-    taken from the reader when ``frame`` is false)."""
+    taken from the reader when ``frame`` is false). With ``step``, the PDUs of
+    each chunk go to ``step(bytes received so far, pdus)`` instead, not kept."""
     out, pos, sizes = [], 0, iter(sizes or [])
     while pos < len(data):
         buf = reader.get_buffer(-1)
@@ -27,8 +28,11 @@ def receive(reader, data, sizes=None, frame=True):
         del buf
         reader.buffer_updated(n)
         pos += n
-        if frame:
-            out.extend(reader)
+        got = list(reader) if frame else []
+        if step is None:
+            out.extend(got)
+        else:
+            step(pos, got)
     return out
 
 
@@ -72,39 +76,26 @@ def test_views_alive_keep_their_bytes_while_more_arrives():
 def test_blocks_are_reused_when_no_view_is_alive():
     pdu = P.PDataTF([P.PDV(1, False, True, bytes(262_138))]).encode()   # 256 KiB PDUs
     stream = pdu * 200                                                   # 50 MiB
-    reader = _core.PDUReader(max_pdu_length=0)
+    reader, lengths = _core.PDUReader(max_pdu_length=0), []
     tracemalloc.start()
     try:
-        pos, n = 0, 0
-        while pos < len(stream):
-            buf = reader.get_buffer(-1)
-            k = min(len(buf), len(stream) - pos, 212_992)
-            buf[:k] = stream[pos:pos + k]
-            del buf
-            reader.buffer_updated(k)
-            pos += k
-            for p in reader:
-                assert len(p.pdvs[0].data) == 262_138
-                n += 1
+        receive(reader, stream, [212_992] * 1000,
+                step=lambda pos, pdus: lengths.extend(len(p.pdvs[0].data) for p in pdus))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert n == 200 and peak < 6 * _core.RECEIVE_BLOCK_SIZE
+    assert lengths == [262_138] * 200 and peak < 6 * _core.RECEIVE_BLOCK_SIZE
 
 
 def test_pdu_larger_than_a_block_grows_as_its_bytes_arrive():
     big = P.PDataTF([P.PDV(1, False, True, bytes(range(256)) * 12_000)]).encode()  # ~3 MB
-    reader = _core.PDUReader(max_pdu_length=0)
-    pos, capacities = 0, []
-    while pos < len(big):
-        buf = reader.get_buffer(-1)
-        k = min(len(buf), len(big) - pos, 100_000)
-        buf[:k] = big[pos:pos + k]
-        del buf
-        reader.buffer_updated(k)
-        pos += k
+    reader, capacities = _core.PDUReader(max_pdu_length=0), []
+
+    def step(pos, pdus):
         capacities.append(reader.buffer_capacity)
         assert reader.buffer_capacity <= max(2 * pos + 65536, _core.RECEIVE_BLOCK_SIZE)
+
+    receive(reader, big, [100_000] * 100, frame=False, step=step)
     (pdu,) = list(reader)
     assert pdu.pdvs[0].data == bytes(range(256)) * 12_000
     assert max(capacities) <= len(big) + 65536
