@@ -5,8 +5,9 @@
  * large enough for the inner loop to run vectorised. */
 #define FD_FITS_BLOCK 8192u
 
+/* ifunc (glibc on Linux) picks the clone; elsewhere one portable build */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__has_attribute)
+    defined(__linux__) && defined(__GLIBC__) && defined(__has_attribute)
 #if __has_attribute(target_clones) && !defined(FD_NO_CLONES)
 /* AVX2 where the CPU has it, chosen once at load time (ifunc) */
 #define FD_CLONES __attribute__((target_clones("avx2", "default")))

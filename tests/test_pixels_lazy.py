@@ -399,3 +399,45 @@ def test_mutated_headers_by_path_as_from_bytes(tmp_path):
         if arr is not None:
             assert np.array_equal(arr, arr_whole), k
         assert str(ours) == str(whole), k
+
+
+def _pixels_and_warnings(read):
+    """(array or exception type, warning messages) of ``read().pixel_array``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = read().pixel_array
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            result = type(exc)
+    return result, sorted(str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("case", ["float_bits16", "even_plus_padding", "odd_plus_padding",
+                                  "extra_frame_bytes", "exact"])
+def test_read_straight_into_the_array_only_where_it_equals_the_general_path(tmp_path, case):
+    """Where the direct read declines (Bits Allocated not the dtype's, a length
+    that is not exactly the expected one), the file path gives what the bytes
+    path gives: same array or error, same warnings."""
+    rng = np.random.default_rng(3)
+    if case == "float_bits16":
+        data = make_file(bytes(ROWS * COLUMNS * 2), bits=16, keyword="FloatPixelData",
+                         vr="OF", rows=ROWS, columns=COLUMNS)
+    elif case == "even_plus_padding":   # 90,000 bytes expected, 90,001 stored (+ pad)
+        data = make_file(rng.bytes(90_001), bits=8, stored=8, rows=300, columns=300)
+    elif case == "odd_plus_padding":    # 90,601 bytes expected, stored with its pad byte
+        data = make_file(rng.bytes(90_602), bits=8, stored=8, rows=301, columns=301)
+    elif case == "extra_frame_bytes":   # two whole frames where one is declared
+        data = make_file(rng.bytes(180_000), bits=8, stored=8, rows=300, columns=300, frames=1)
+    else:
+        data = make_file(rng.bytes(180_000), bits=16, stored=12, rep=1, rows=300, columns=300)
+    path = tmp_path / "f.dcm"
+    path.write_bytes(data)
+    assert_lazy(fastdicom.dcmread(path))
+    by_path = _pixels_and_warnings(lambda: fastdicom.dcmread(path))
+    by_bytes = _pixels_and_warnings(lambda: fastdicom.dcmread(io.BytesIO(data)))
+    if isinstance(by_bytes[0], np.ndarray):
+        assert isinstance(by_path[0], np.ndarray) and by_path[0].dtype == by_bytes[0].dtype
+        assert np.array_equal(by_path[0], by_bytes[0])
+    else:
+        assert by_path[0] is by_bytes[0]
+    assert by_path[1] == by_bytes[1]

@@ -271,12 +271,14 @@ cdef class PDUReader:
             want = (stage if stage > pending else pending) + _MIN_FREE
             if want <= _BLOCK:
                 cap = _BLOCK
-            else:  # a PDU larger than a block: grow by doubling as its bytes arrive
-                if cur > PY_SSIZE_T_MAX // 2:
+            else:  # a PDU larger than a block: room doubles with the bytes received of it
+                if pending > (PY_SSIZE_T_MAX - _MIN_FREE) // 2:
                     raise MemoryError()
-                cap = cur * 2 if cur * 2 > pending + _MIN_FREE else pending + _MIN_FREE
+                cap = 2 * pending if 2 * pending > pending + _MIN_FREE else pending + _MIN_FREE
                 if stage and cap > stage + _MIN_FREE:
                     cap = stage + _MIN_FREE
+                if cap < _BLOCK:
+                    cap = _BLOCK
             if not _exported(block) and (cur == cap or (cur > cap and cap > _BLOCK)):
                 # nothing views it: move the partial PDU to the front
                 memmove(PyByteArray_AS_STRING(block), PyByteArray_AS_STRING(block) + self._bstart,

@@ -3,6 +3,7 @@ association, no sockets, no clock, no event loop; the caller moves the bytes::
 
     assoc.connection_made()        # transport up: Evt2 (requestor) / Evt5 (acceptor)
     assoc.receive_data(data)       # bytes from the peer; b"" means end of stream (Evt17)
+    assoc.get_buffer() / assoc.buffer_updated(n)   # or: receive in place (no copy)
     assoc.next_event()             # an event for the user, or NEED_DATA
     assoc.send(event) -> bytes     # an event of the user, as bytes for the peer
     assoc.data_to_send() -> bytes  # bytes the protocol itself produced (an A-ABORT ...)

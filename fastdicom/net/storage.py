@@ -207,7 +207,7 @@ def _create_temp(directory: str) -> tuple[int, str]:
     """A new hidden file in ``directory`` (O_EXCL, never following a link),
     created with the permissions a final file gets (0666 less the umask)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | \
-        getattr(os, "O_NOFOLLOW", 0)
+        getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _attempt in range(1000):
         path = os.path.join(directory, f".incoming-{os.getpid()}-{next(_temp_names)}.part")
         try:
@@ -217,11 +217,28 @@ def _create_temp(directory: str) -> tuple[int, str]:
     raise FileExistsError(f"cannot create a temporary file in {directory}")
 
 
+def _write_each(fd: int, pieces: list[Any]) -> int:
+    """``os.writev`` where there is none (Windows): the pieces one by one."""
+    done = 0
+    for piece in pieces:
+        n = os.write(fd, piece)
+        done += n
+        if n < memoryview(piece).nbytes:
+            break
+    return done
+
+
+_writev = getattr(os, "writev", _write_each)
+
+
 class IncomingFile:
     """A data set being received into ``directory`` (see the module docstring).
 
     Fragments are gathered (by reference, not copied) and written with one
-    ``writev`` per :data:`GATHER_BYTES`, straight from the received PDUs.
+    ``writev`` per :data:`GATHER_BYTES`, straight from the received PDUs. The
+    temporary file has the permissions of the final one (0666 less the
+    umask) from the start, under a hidden name; one that is dropped without
+    :meth:`commit` or :meth:`discard` is removed when collected.
 
     Raises :class:`StorageError` when the SOP UIDs are not valid UIDs (nothing
     is created) and :class:`OSError` when the temporary file cannot be made."""
@@ -254,7 +271,7 @@ class IncomingFile:
     def _flush(self) -> None:
         pieces, self._pending, self._pending_bytes = self._pending, [], 0
         while pieces:
-            done = os.writev(self._fd, pieces[:_IOV_MAX])
+            done = _writev(self._fd, pieces[:_IOV_MAX])
             i = 0
             while i < len(pieces) and done >= memoryview(pieces[i]).nbytes:
                 done -= memoryview(pieces[i]).nbytes
@@ -286,6 +303,10 @@ class IncomingFile:
         if self.fsync:
             _fsync_directory(self.directory)
         return self.path
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", -1) >= 0:
+            self.discard()
 
     def discard(self) -> None:
         """Remove the temporary file (idempotent)."""

@@ -61,7 +61,7 @@ class AssociationProtocol(asyncio.BufferedProtocol):
         self._raw_fd: int | None = None
         self.closed: asyncio.Future[None] = self.loop.create_future()
 
-    # -- asyncio.Protocol -------------------------------------------------------------
+    # -- asyncio.BufferedProtocol --------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport

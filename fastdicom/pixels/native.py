@@ -208,8 +208,9 @@ def fits_bits_stored(arr: np.ndarray, info: PixelInfo) -> bool:
         lo, hi = 0, (1 << bs) - 1
     if not arr.size:
         return True
-    if arr.flags.c_contiguous and arr.dtype.isnative and arr.dtype.kind in "iu" and \
-            bs < arr.dtype.itemsize * 8:
+    flags = arr.flags
+    if flags.c_contiguous and flags.aligned and arr.dtype.isnative and \
+            arr.dtype.kind in "iu" and bs < arr.dtype.itemsize * 8:
         return _core.samples_fit(arr, arr.dtype.itemsize, lo, hi)
     return int(arr.min()) >= lo and int(arr.max()) <= hi
 
@@ -321,13 +322,16 @@ def read_native_direct(info: PixelInfo, tokens: Any, index: int) -> np.ndarray |
             info.photometric_interpretation == "YBR_FULL_422" or \
             (info.samples_per_pixel > 1 and info.planar_configuration == 1):
         return None
+    dtype = info.dtype
+    if dtype.itemsize * 8 != ba:  # Float Pixel Data with another Bits Allocated: refused there
+        return None
     frames = info.number_of_frames
     nbytes = info.frame_pixels * frames * (ba // 8)
     length = tokens.value_length(index)
-    if nbytes <= 0 or length not in (nbytes, nbytes + 1):
-        return None
+    if nbytes <= 0 or not (length == nbytes or (length == nbytes + 1 and nbytes % 2)):
+        return None  # other lengths: the general path (its errors, warnings, extra frames)
     shape, _planar = _shape(info, frames if frames > 1 else None)
-    arr = np.empty(shape, info.dtype)
+    arr = np.empty(shape, dtype)
     if tokens.read_outside(index, arr, 0, nbytes) is None:
         return None  # mapped meanwhile
     if info.pixel_keyword == "PixelData" and ba > info.bits_stored > 0 and \
