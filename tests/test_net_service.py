@@ -119,6 +119,46 @@ def test_pipelined_stores_in_order(tmp_path):
     shutil.rmtree(tmp_path / "in")
 
 
+def test_store_many_opens_files_ahead_in_bounded_batches(tmp_path, monkeypatch):
+    """Files are prepared in a worker thread, a batch at a time, never more than
+    window + batch open; unreadable items give error results in their place;
+    every file is closed at the end."""
+    from fastdicom.net import client, storage
+
+    open_now, most = [0], [0]
+    real_prepare = storage.prepare
+
+    def counting_prepare(item):
+        prepared = real_prepare(item)
+        open_now[0] += 1
+        most[0] = max(most[0], open_now[0])
+        real_close = prepared.close
+
+        def close():
+            if not getattr(prepared, "_counted_closed", False):
+                prepared._counted_closed = True
+                open_now[0] -= 1
+            real_close()
+
+        prepared.close = close
+        return prepared
+
+    monkeypatch.setattr(client, "prepare", counting_prepare)
+    (tmp_path / "junk.dcm").write_bytes(b"not DICOM at all" * 10)
+    items = [CT_SMALL] * 60
+    items[7] = str(tmp_path / "missing.dcm")
+    items[30] = str(tmp_path / "junk.dcm")
+    items[45] = fastdicom.dcmread(MR_SMALL)
+    with _serve(tmp_path, AE("FDSCP", async_ops_window=4)) as h:
+        with AE("SCU", async_ops_window=4).associate("127.0.0.1", h.port,
+                                                     contexts=[CT, MR]) as assoc:
+            results = assoc.store_many(items)
+    assert [r.source for r in results] == items
+    assert [k for k, r in enumerate(results) if not r.ok] == [7, 30]
+    assert results[7].error and results[30].error and results[45].status == 0
+    assert most[0] <= 4 + client.PREPARE_BATCH and open_now[0] == 0
+
+
 def test_synchronous_peer_gets_one_at_a_time(tmp_path):
     with _serve(tmp_path, AE("FDSCP", async_ops_window=1)) as h:
         with AE("SCU").associate("127.0.0.1", h.port, contexts=[CT]) as assoc:

@@ -25,6 +25,21 @@ from fastdicom.net.transport import AssociationProtocol
 __all__ = ["ClientAssociation", "StoreResult"]
 
 
+#: Files :meth:`ClientAssociation.store_many` opens per hand-off to a worker thread.
+PREPARE_BATCH = 16
+
+
+def _prepare_each(items: list[Any]) -> list[Any]:
+    """:func:`prepare` of each item: a Prepared, or the exception it raised."""
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(prepare(item))
+        except Exception as exc:  # reported as that item's result
+            out.append(exc)
+    return out
+
+
 @dataclass
 class StoreResult:
     """The outcome of one C-STORE: the response's status, or ``error`` (then
@@ -194,6 +209,10 @@ class ClientAssociation:
         be sent (no SOP UIDs, no accepted context, no conversion)."""
         prepared = prepare(item) if isinstance(item, Dataset) else \
             await asyncio.to_thread(prepare, item)
+        return await self._send_prepared(item, prepared, priority, move_originator)
+
+    async def _send_prepared(self, item: Any, prepared: Prepared, priority: int = 0,
+                             move_originator: tuple[str, int] | None = None) -> StoreResult:
         try:
             context_id, ts = self._context_for(prepared)
             response = await self._final(
@@ -212,13 +231,36 @@ class ClientAssociation:
         """C-STORE each item, up to ``window`` (default: the negotiated window)
         at once; a result per item, in order (errors as results, not raised,
         unless the association ends). ``on_result(result)`` is called as each
-        completes."""
-        limit = asyncio.Semaphore(max(1, window or self.window))
+        completes. Files are opened ahead of their turn in batches, in a worker
+        thread (one hand-off per :data:`PREPARE_BATCH` files, never more than
+        ``window`` + :data:`PREPARE_BATCH` of them open)."""
+        items = list(items)
+        width = max(1, window or self.window)
+        limit = asyncio.Semaphore(width)
+        loop = asyncio.get_running_loop()
+        ready = [loop.create_future() for _ in items]
+        slots = asyncio.Semaphore(width + PREPARE_BATCH)
+        taken: set[int] = set()
 
-        async def one(item: Any) -> StoreResult:
+        async def producer() -> None:
+            for start in range(0, len(items), PREPARE_BATCH):
+                batch = items[start:start + PREPARE_BATCH]
+                for _ in batch:
+                    await slots.acquire()
+                for k, got in enumerate(await asyncio.to_thread(_prepare_each, batch)):
+                    ready[start + k].set_result(got)
+
+        async def one(k: int, item: Any) -> StoreResult:
             async with limit:
                 try:
-                    result = await self.store(item)
+                    got = await ready[k]
+                    taken.add(k)
+                    try:
+                        if isinstance(got, BaseException):
+                            raise got
+                        result = await self._send_prepared(item, got)
+                    finally:
+                        slots.release()
                 except (StorageError, LocalProtocolError, OSError) as exc:
                     result = StoreResult(item, error=str(exc))
                 except Exception as exc:  # a file that cannot be read, say
@@ -229,7 +271,14 @@ class ClientAssociation:
                     on_result(result)
                 return result
 
-        return list(await asyncio.gather(*(one(item) for item in items)))
+        feeding = asyncio.ensure_future(producer())
+        try:
+            return list(await asyncio.gather(*(one(k, item) for k, item in enumerate(items))))
+        finally:
+            feeding.cancel()
+            for k, future in enumerate(ready):  # prepared, never taken (the association ended)
+                if k not in taken and future.done() and isinstance(future.result(), Prepared):
+                    future.result().close()
 
     # -- ending -----------------------------------------------------------------------
     async def release(self, timeout: float | None = 30.0) -> None:
