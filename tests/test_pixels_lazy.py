@@ -258,9 +258,71 @@ def test_encapsulated_pixel_data_maps_the_file(tmp_path):
     data = make_data(encapsulate(frames), ts=RLE, bits=8, stored=8, rep=0, frames=2, vr="OB")
     path = tmp_path / "encapsulated.dcm"
     path.write_bytes(data)
-    ours = fastdicom.dcmread(path)
+    ours = fastdicom.dcmread(path)   # smaller than _core.SPARSE_FROM: mapped
     assert ours.tokens.tail is None and isinstance(ours.tokens.obj, mmap.mmap)
     assert [bytes(f) for f in pixels.encapsulated_frames(ours)] == frames
+
+
+def _rss_kb():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+
+
+def _big_encapsulated(tmp_path, *, trailing=False, n=300, size=20_000):
+    rng = np.random.default_rng(n)
+    frames = [rng.bytes(size) for _ in range(n)]
+    data = make_data(encapsulate(frames), ts=RLE, bits=8, stored=8, rep=0, frames=n, vr="OB",
+                     trailing=trailing)
+    path = tmp_path / f"big{int(trailing)}.dcm"
+    path.write_bytes(data)
+    return path, data, frames
+
+
+@pytest.mark.parametrize("trailing", [False, True])
+def test_large_compressed_file_is_opened_without_mapping_its_frames(tmp_path, trailing):
+    """Its item headers are read one by one and tokenized as the whole file
+    would be; the tokens keep the start of the file, the rest stays in it:
+    same records (but for the flag), same values and frames, elements after
+    the pixel data included, and the memory of a few frames."""
+    path, data, frames = _big_encapsulated(tmp_path, trailing=trailing)
+    assert len(data) > _core.SPARSE_FROM
+    ours, whole = fastdicom.dcmread(path), fastdicom.dcmread(data)
+    assert ours.tokens.tail is not None
+    a, b = ours.tokens.records.copy(), whole.tokens.records
+    a["flags"] &= np.uint16(0xFFFF & ~_core.F_OUTSIDE)
+    assert np.array_equal(a, b) and str(ours) == str(whole)
+    for i in (0, 1, 150, 299):
+        assert bytes(pixels.encapsulated_frame(fastdicom.dcmread(path), i)) == frames[i]
+    assert [bytes(f) for f in pixels.encapsulated_frames(ours)] == frames
+    assert bytes(ours.PixelData) == bytes(whole.PixelData)
+    if trailing:
+        assert ours[0xFFFCFFFC].value == whole[0xFFFCFFFC].value
+    before = _rss_kb()
+    held = [fastdicom.dcmread(path) for _ in range(4)]
+    assert _rss_kb() - before < 4_000 and all(h.tokens.tail is not None for h in held)
+
+
+@pytest.mark.parametrize("cut", ["length", "tag", "truncated"])
+def test_large_compressed_file_with_bad_items_reads_as_the_whole_file(tmp_path, cut):
+    path, data, _frames = _big_encapsulated(tmp_path)
+    data = bytearray(data)
+    at = data.index(b"\xfe\xff\x00\xe0", data.index(b"\xe0\x7f\x10\x00") + 12 + 8 + 1200)
+    if cut == "length":
+        data[at + 4:at + 8] = (1 << 31).to_bytes(4, "little")
+    elif cut == "tag":
+        data[at:at + 4] = b"\x10\x00\x10\x00"
+    else:
+        del data[-30_000:]
+    path.write_bytes(bytes(data))
+
+    def outcome(src):
+        try:
+            ds = fastdicom.dcmread(src)
+            return ("ok", str(ds), [bytes(f) for f in pixels.encapsulated_frames(ds)])
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            return ("error", type(exc))
+
+    assert outcome(path) == outcome(bytes(data))
 
 
 def test_a_length_past_the_end_of_the_file_is_not_trusted(tmp_path):

@@ -56,7 +56,8 @@ cdef inline uint32_t _le32(const unsigned char *b):
 
 
 cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
-                         unsigned int max_depth, uint64_t total_len=0):
+                         unsigned int max_depth, uint64_t total_len=0,
+                         bint compressed_too=False):
     """(tokens, meta tokens, transfer syntax, Encoding) of a file's bytes on the
     common path, or None. Errors of the tokenizer propagate. ``total_len``: the
     size of the file when ``obj`` is only its start (see fd_options); False
@@ -97,7 +98,7 @@ cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
                 <const unsigned char *>meta.view.buf + meta.table.records[i].value_offset) \
                 != meta.table.end_offset - meta.table.records[i].value_offset - 4:
             return None
-    if total_len and ts not in _NATIVE_TS:
+    if total_len and ts not in _NATIVE_TS and not compressed_too:
         return False  # compressed: the file is read mapped (see read_path_header)
     implicit = (<tuple>enc)[0]
     tok = _tokenize(obj, <Py_ssize_t>meta.table.end_offset, implicit, (<tuple>enc)[1], stop_before_pixels,
@@ -244,6 +245,9 @@ cdef object _read_mapped(int fd, bytes start, path, unsigned int max_depth):
     """The FileDataset of the whole file ``fd`` (``start``: its first bytes)
     read through a memory map, or None (then read the general way)."""
     import mmap
+    got = _read_sparse(fd, start, path, max_depth)
+    if got is not None:
+        return got
     try:
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
@@ -254,6 +258,127 @@ cdef object _read_mapped(int fd, bytes start, path, unsigned int max_depth):
         got = None
     if not got:
         return None
+    enc = got[3]
+    return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
+                             (<tuple>enc)[0], (<tuple>enc)[1], False, None)
+
+
+cdef inline uint32_t _rd32(const unsigned char *p, bint little) nogil:
+    if little:
+        return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+    return p[3] | (<uint32_t>p[2] << 8) | (<uint32_t>p[1] << 16) | (<uint32_t>p[0] << 24)
+
+
+cdef inline uint32_t _rdtag(const unsigned char *p, bint little) nogil:
+    if little:
+        return ((<uint32_t>(p[0] | (p[1] << 8))) << 16) | <uint32_t>(p[2] | (p[3] << 8))
+    return ((<uint32_t>((p[0] << 8) | p[1])) << 16) | <uint32_t>((p[2] << 8) | p[3])
+
+
+cdef int64_t _walk_items(int fd, unsigned char *sp, int64_t size, int64_t have, int64_t p,
+                         bint little) nogil:
+    """Copy the item headers of encapsulated pixel data starting at ``p`` into
+    ``sp`` (the file's size in bytes, its first ``have`` bytes already there),
+    reading each with ``pread``, up to its Sequence Delimitation Item; returns
+    the offset after that item, or -1 when they are not well formed or the
+    file cannot be read (the caller then maps the file)."""
+    cdef uint32_t tag, length
+    while True:
+        if p < 0 or size - p < 8:
+            return -1
+        if p + 8 > have and _pread_all(fd, <char *>sp + p, 8, p) != 8:
+            return -1
+        tag = _rdtag(sp + p, little)
+        length = _rd32(sp + p + 4, little)
+        if tag == 0xFFFEE0DDu:
+            return p + 8
+        if tag != 0xFFFEE000u or length == 0xFFFFFFFFu or <int64_t>length > size - p - 8:
+            return -1
+        p += 8 + <int64_t>length
+
+
+#: Compressed files longer than this are opened without mapping their pixel data (_read_sparse).
+SPARSE_FROM = 1 << 20
+
+
+cdef object _read_sparse(int fd, bytes start, path, unsigned int max_depth):
+    """The FileDataset of a compressed file whose encapsulated Pixel Data ends
+    it (but for elements after it), tokenized without mapping that value: the
+    item headers are read one by one (``pread``) into an anonymous buffer of
+    the file's size (untouched pages cost nothing), which is tokenized as the
+    whole file would be; the tokens then hold only ``start`` and leave every
+    record past it in the file (F_OUTSIDE: the file is mapped on first use,
+    or frames read from it). Opening a large multi-frame file so maps none of
+    its frames. None when the file is not like that (then it is mapped)."""
+    cdef int64_t size = fd_sys_size(fd), have = len(start), pos, end
+    cdef const unsigned char *b = start
+    cdef unsigned char *sp
+    cdef Py_buffer v
+    cdef Tokens head, tok
+    cdef bint little, explicit
+    cdef int tail_fd
+    if size < SPARSE_FROM or size <= have:
+        return None
+    try:
+        got = _read_common(start, False, 0xFFFFFFFFu, max_depth, <uint64_t>size, True)
+    except _errors.InvalidDicomError:
+        return None
+    if not got:
+        return None
+    head = <Tokens>got[0]
+    if head.table.stop_reason != FD_STOP_PIXELS:
+        return None
+    pos = <int64_t>head.table.end_offset
+    little = head.little_endian
+    if pos < 0 or have - pos < 12 or _rdtag(b + pos, little) != 0x7FE00010u:
+        return None
+    explicit = head.table.root_explicit_vr and 65 <= b[pos + 4] <= 90 and 65 <= b[pos + 5] <= 90
+    if explicit and (b[pos + 6] or b[pos + 7] or _rd32(b + pos + 8, little) != 0xFFFFFFFFu):
+        return None
+    if not explicit and _rd32(b + pos + 4, little) != 0xFFFFFFFFu:
+        return None
+    import mmap
+    try:
+        buf = mmap.mmap(-1, <Py_ssize_t>size)
+    except (OSError, ValueError, OverflowError):
+        return None
+    got = None
+    try:
+        PyObject_GetBuffer(buf, &v, PyBUF_SIMPLE | PyBUF_WRITABLE)
+        try:
+            sp = <unsigned char *>v.buf
+            memcpy(sp, b, <size_t>have)
+            with nogil:
+                end = _walk_items(fd, sp, size, have, pos + (12 if explicit else 8), little)
+                if end >= 0 and (end if end > have else have) < size:  # elements after it
+                    if end < have:
+                        end = have
+                    if _pread_all(fd, <char *>sp + end, <Py_ssize_t>(size - end), end) != size - end:
+                        end = -1
+        finally:
+            PyBuffer_Release(&v)
+        if end < 0:
+            return None
+        try:
+            got = _read_common(buf, False, 0xFFFFFFFFu, max_depth)
+        except _errors.InvalidDicomError:
+            return None  # mapped instead: the error is raised there as dcmread raises it
+        if not got:
+            return None
+        tail_fd = fd_sys_dup(fd)
+        if tail_fd < 0:
+            got = None
+            return None
+        tok = <Tokens>got[0]
+        tok._rebase(start, _new_tail(tail_fd, size))
+        (<Tokens>got[1])._rebase(start, None)
+    finally:
+        if got is None or (<Tokens>got[0])._obj is not start:
+            got = None  # the tokens of the anonymous buffer go before it is unmapped
+        try:
+            buf.close()
+        except BufferError:
+            pass  # still viewed: unmapped when collected
     enc = got[3]
     return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
                              (<tuple>enc)[0], (<tuple>enc)[1], False, None)

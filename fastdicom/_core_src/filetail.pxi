@@ -15,6 +15,7 @@ cdef extern from *:
         (void)fd; (void)b; (void)n; (void)off; return -1; }
     static int64_t fd_sys_size(int fd) { (void)fd; return -1; }
     static int fd_sys_close(int fd) { (void)fd; return 0; }
+    static int fd_sys_dup(int fd) { (void)fd; return -1; }
     #else
     #include <fcntl.h>
     #include <unistd.h>
@@ -31,6 +32,7 @@ cdef extern from *:
         return (int64_t)st.st_size;
     }
     static int fd_sys_close(int fd) { return close(fd); }
+    static int fd_sys_dup(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
     #endif
     """
     int FD_POSIX_IO
@@ -39,6 +41,7 @@ cdef extern from *:
     Py_ssize_t fd_sys_pread(int fd, char *b, size_t n, int64_t off) nogil
     int64_t fd_sys_size(int fd) nogil
     int fd_sys_close(int fd) nogil
+    int fd_sys_dup(int fd) nogil
 
 
 cdef Py_ssize_t _pread_all(int fd, char *p, Py_ssize_t n, int64_t off) nogil:

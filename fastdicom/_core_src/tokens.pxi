@@ -201,6 +201,31 @@ cdef class Tokens:
         (<_FileTail>tail).release()
         return 0
 
+    cdef int _rebase(self, obj, tail) except -1:
+        """Hold ``obj``, the start of the file these tokens were made from, in
+        place of the buffer they were made from: each record whose header or
+        value runs past it is flagged F_OUTSIDE, read from ``tail`` (the file,
+        mapped on first use; None: every record must lie within ``obj``)."""
+        cdef Py_buffer v
+        cdef uint64_t n, i
+        cdef fd_record *r
+        PyObject_GetBuffer(obj, &v, PyBUF_SIMPLE)
+        n = <uint64_t>v.len
+        for i in range(self.table.n):
+            r = &self.table.records[i]
+            if r.value_offset > n or r.value_length > n - r.value_offset:
+                if tail is None:
+                    PyBuffer_Release(&v)
+                    raise ValueError("a record lies past the buffer")
+                r.flags |= FD_F_OUTSIDE
+        if self.has_view:
+            PyBuffer_Release(&self.view)
+        self.view = v
+        self.has_view = True
+        self._obj = obj
+        self.tail = tail
+        return 0
+
     cdef inline int _ensure(self, Py_ssize_t i) except -1:
         """Make the value of record ``i`` addressable in the buffer."""
         if self.tail is not None and self.table.records[i].flags & FD_F_OUTSIDE:
