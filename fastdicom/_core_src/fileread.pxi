@@ -9,6 +9,8 @@ from cpython.bytes cimport PyBytes_AS_STRING
 from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_DECREF
 from libc.string cimport memcmp
+from libc.stdlib cimport realloc, free
+from cpython.bytearray cimport PyByteArray_FromStringAndSize, PyByteArray_AS_STRING
 
 cdef extern from "Python.h":
     PyObject *_fd_bytes_new "PyBytes_FromStringAndSize"(const char *s, Py_ssize_t n)
@@ -275,26 +277,56 @@ cdef inline uint32_t _rdtag(const unsigned char *p, bint little) nogil:
     return ((<uint32_t>((p[0] << 8) | p[1])) << 16) | <uint32_t>((p[2] << 8) | p[3])
 
 
-cdef int64_t _walk_items(int fd, unsigned char *sp, int64_t size, int64_t have, int64_t p,
-                         bint little) nogil:
-    """Copy the item headers of encapsulated pixel data starting at ``p`` into
-    ``sp`` (the file's size in bytes, its first ``have`` bytes already there),
-    reading each with ``pread``, up to its Sequence Delimitation Item; returns
-    the offset after that item, or -1 when they are not well formed or the
-    file cannot be read (the caller then maps the file)."""
+cdef int64_t _walk_items(int fd, const unsigned char *head, int64_t have, int64_t size,
+                         int64_t p, bint little, int64_t **offs, uint32_t **lens,
+                         int64_t *count) nogil:
+    """The items of encapsulated pixel data from ``p`` up to its Sequence
+    Delimitation Item, their headers read with ``pread`` (from ``head``, the
+    file's first ``have`` bytes, where they lie there): each item's offset and
+    length appended to ``*offs``/``*lens`` (grown with realloc, freed by the
+    caller); returns the offset of the delimiter, or -1 when the items are not
+    well formed or cannot be read (the caller then maps the file)."""
+    cdef unsigned char hdr[8]
     cdef uint32_t tag, length
+    cdef int64_t cap = 0, n = 0
+    cdef void *grown
     while True:
         if p < 0 or size - p < 8:
             return -1
-        if p + 8 > have and _pread_all(fd, <char *>sp + p, 8, p) != 8:
+        if p + 8 <= have:
+            memcpy(hdr, head + p, 8)
+        elif _pread_all(fd, <char *>hdr, 8, p) != 8:
             return -1
-        tag = _rdtag(sp + p, little)
-        length = _rd32(sp + p + 4, little)
+        tag = _rdtag(hdr, little)
+        length = _rd32(hdr + 4, little)
         if tag == 0xFFFEE0DDu:
-            return p + 8
+            count[0] = n
+            return p if length == 0 else -1
         if tag != 0xFFFEE000u or length == 0xFFFFFFFFu or <int64_t>length > size - p - 8:
             return -1
+        if n == cap:
+            cap = 64 if cap == 0 else cap * 2
+            grown = realloc(offs[0], <size_t>cap * sizeof(int64_t))
+            if grown == NULL:
+                return -1
+            offs[0] = <int64_t *>grown
+            grown = realloc(lens[0], <size_t>cap * sizeof(uint32_t))
+            if grown == NULL:
+                return -1
+            lens[0] = <uint32_t *>grown
+        offs[0][n] = p
+        lens[0][n] = length
+        n += 1
+        count[0] = n
         p += 8 + <int64_t>length
+
+
+cdef inline void _put_header(unsigned char *q, uint32_t tag, bint little) noexcept nogil:
+    if little:
+        q[0] = (tag >> 16) & 0xFF; q[1] = tag >> 24; q[2] = tag & 0xFF; q[3] = (tag >> 8) & 0xFF
+    else:
+        q[0] = tag >> 24; q[1] = (tag >> 16) & 0xFF; q[2] = (tag >> 8) & 0xFF; q[3] = tag & 0xFF
+    q[4] = q[5] = q[6] = q[7] = 0
 
 
 #: Compressed files longer than this are opened without mapping their pixel data (_read_sparse).
@@ -302,21 +334,29 @@ SPARSE_FROM = 1 << 20
 
 
 cdef object _read_sparse(int fd, bytes start, path, unsigned int max_depth):
-    """The FileDataset of a compressed file whose encapsulated Pixel Data ends
-    it (but for elements after it), tokenized without mapping that value: the
-    item headers are read one by one (``pread``) into an anonymous buffer of
-    the file's size (untouched pages cost nothing), which is tokenized as the
-    whole file would be; the tokens then hold only ``start`` and leave every
-    record past it in the file (F_OUTSIDE: the file is mapped on first use,
-    or frames read from it). Opening a large multi-frame file so maps none of
-    its frames. None when the file is not like that (then it is mapped)."""
-    cdef int64_t size = fd_sys_size(fd), have = len(start), pos, end
+    """The FileDataset of a compressed file whose encapsulated Pixel Data is
+    its last top-level element (but for elements after it), read without
+    mapping that value: the headers of its items are read one by one
+    (``pread``); the start of the file up to the value, those headers with
+    their lengths set to 0, the delimiter and what follows are tokenized as
+    one short buffer, and the item records then get their offsets and lengths
+    in the file (the same records the whole file gives). The tokens keep the
+    start of the file and leave every record past it in the file (F_OUTSIDE:
+    mapped on first use, or frames read from it), so opening a large
+    multi-frame file maps none of its frames. None when the file is not like
+    that (then it is mapped whole)."""
+    cdef int64_t size = fd_sys_size(fd), have = len(start), pos, vstart, delim = -1
+    cdef int64_t n = 0, k, compact_len, tail_len, delta, c_items, c_delim, c_tail
+    cdef int64_t *offs = NULL
+    cdef uint32_t *lens = NULL
     cdef const unsigned char *b = start
-    cdef unsigned char *sp
-    cdef Py_buffer v
+    cdef unsigned char *q
     cdef Tokens head, tok
+    cdef fd_record *r
     cdef bint little, explicit
     cdef int tail_fd
+    cdef Py_ssize_t i, px
+    cdef bytearray compact
     if size < SPARSE_FROM or size <= have:
         return None
     try:
@@ -337,48 +377,80 @@ cdef object _read_sparse(int fd, bytes start, path, unsigned int max_depth):
         return None
     if not explicit and _rd32(b + pos + 4, little) != 0xFFFFFFFFu:
         return None
-    import mmap
+    vstart = pos + (12 if explicit else 8)
     try:
-        buf = mmap.mmap(-1, <Py_ssize_t>size)
-    except (OSError, ValueError, OverflowError):
-        return None
-    got = None
-    try:
-        PyObject_GetBuffer(buf, &v, PyBUF_SIMPLE | PyBUF_WRITABLE)
-        try:
-            sp = <unsigned char *>v.buf
-            memcpy(sp, b, <size_t>have)
-            with nogil:
-                end = _walk_items(fd, sp, size, have, pos + (12 if explicit else 8), little)
-                if end >= 0 and (end if end > have else have) < size:  # elements after it
-                    if end < have:
-                        end = have
-                    if _pread_all(fd, <char *>sp + end, <Py_ssize_t>(size - end), end) != size - end:
-                        end = -1
-        finally:
-            PyBuffer_Release(&v)
-        if end < 0:
+        with nogil:
+            delim = _walk_items(fd, b, have, size, vstart, little, &offs, &lens, &n)
+        if delim < 0:
+            return None
+        tail_len = size - (delim + 8)
+        if tail_len > (1 << 24):
+            return None  # a large element after the pixel data: the file is mapped
+        c_items = vstart
+        c_delim = vstart + 8 * n
+        c_tail = c_delim + 8
+        compact_len = c_tail + tail_len
+        compact = PyByteArray_FromStringAndSize(NULL, <Py_ssize_t>compact_len)
+        q = <unsigned char *>PyByteArray_AS_STRING(compact)
+        memcpy(q, b, <size_t>vstart)
+        with nogil:
+            for k in range(n):
+                _put_header(q + c_items + 8 * k, 0xFFFEE000u, little)
+            _put_header(q + c_delim, 0xFFFEE0DDu, little)
+            if tail_len:
+                if delim + 8 + tail_len <= have:
+                    memcpy(q + c_tail, b + delim + 8, <size_t>tail_len)
+                elif _pread_all(fd, <char *>q + c_tail, <Py_ssize_t>tail_len, delim + 8) != tail_len:
+                    delim = -1
+        if delim < 0:
             return None
         try:
-            got = _read_common(buf, False, 0xFFFFFFFFu, max_depth)
+            got = _read_common(compact, False, 0xFFFFFFFFu, max_depth)
         except _errors.InvalidDicomError:
             return None  # mapped instead: the error is raised there as dcmread raises it
         if not got:
             return None
+        tok = <Tokens>got[0]
+        if tok.table.end_offset != <uint64_t>compact_len:
+            return None
+        # the records past the start of the value, moved to their place in the file
+        delta = (delim + 8) - c_tail
+        px = -1
+        for i in range(<Py_ssize_t>tok.table.n):
+            r = &tok.table.records[i]
+            if <int64_t>r.header_offset < vstart:
+                if r.tag == 0x7FE00010u and <int64_t>r.value_offset == vstart:
+                    px = i
+                continue
+            if <int64_t>r.header_offset < c_delim:
+                k = (<int64_t>r.header_offset - c_items) // 8
+                if (<int64_t>r.header_offset - c_items) % 8 or r.tag != 0xFFFEE000u or \
+                        r.parent != px or px < 0:
+                    return None
+                r.header_offset = <uint64_t>offs[k]
+                r.value_offset = <uint64_t>(offs[k] + 8)
+                r.value_length = lens[k]
+                r.raw_length = lens[k]
+            elif <int64_t>r.header_offset == c_delim:
+                if r.tag != 0xFFFEE0DDu:
+                    return None
+                r.header_offset = <uint64_t>delim
+                r.value_offset = <uint64_t>(delim + 8)
+            else:
+                r.header_offset = <uint64_t>(<int64_t>r.header_offset + delta)
+                r.value_offset = <uint64_t>(<int64_t>r.value_offset + delta)
+        if px < 0:
+            return None
+        tok.table.records[px].value_length = <uint64_t>(delim - vstart)
+        tok.table.end_offset = <uint64_t>size
         tail_fd = fd_sys_dup(fd)
         if tail_fd < 0:
-            got = None
             return None
-        tok = <Tokens>got[0]
         tok._rebase(start, _new_tail(tail_fd, size))
         (<Tokens>got[1])._rebase(start, None)
     finally:
-        if got is None or (<Tokens>got[0])._obj is not start:
-            got = None  # the tokens of the anonymous buffer go before it is unmapped
-        try:
-            buf.close()
-        except BufferError:
-            pass  # still viewed: unmapped when collected
+        free(offs)
+        free(lens)
     enc = got[3]
     return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
                              (<tuple>enc)[0], (<tuple>enc)[1], False, None)
