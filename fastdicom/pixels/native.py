@@ -316,10 +316,7 @@ def read_native_direct(info: PixelInfo, tokens: Any, index: int) -> np.ndarray |
     colour conversion, planar configuration 1, a length that is not the
     expected one): the caller takes the general path."""
     ba = info.bits_allocated
-    if ba not in (8, 16, 32, 64) or (ba > 8 and not info.little_endian) or \
-            _LITTLE is False or _needs_pair_swap(info) or \
-            info.photometric_interpretation in _YBR or \
-            info.photometric_interpretation == "YBR_FULL_422" or \
+    if ba not in (8, 16, 32, 64) or not _LITTLE or needs_conversion(info) or \
             (info.samples_per_pixel > 1 and info.planar_configuration == 1):
         return None
     dtype = info.dtype
