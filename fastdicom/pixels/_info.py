@@ -89,6 +89,8 @@ _MISSING = "Missing required element: "
 
 
 def _first(value: Any) -> Any:
+    if type(value) is int:  # the usual US value: nothing to unwrap
+        return value
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         return value[0] if len(value) else None
     return value
@@ -114,6 +116,8 @@ def _elem_value(get: Any, tag: int) -> Any:
 
 
 def _as_int(value: Any, what: str) -> int | None:
+    if type(value) is int:
+        return value
     if value is None or value == "":
         return None
     try:
@@ -257,21 +261,7 @@ class PixelInfo:
         if ts in ENCAPSULATED_TRANSFER_SYNTAXES and keyword != "PixelData":
             keyword = "PixelData"  # pydicom: encapsulated data is always Pixel Data
 
-        def g(tag: int, name: str) -> int | None:
-            elem = get(tag)
-            if elem is None:
-                return None
-            try:
-                value = elem.value
-            except InvalidDicomError:
-                raise
-            except Exception as exc:  # a value that cannot be decoded
-                raise PixelDataError(f"cannot read element ({tag >> 16:04X},"
-                                     f"{tag & 0xFFFF:04X}): {exc}") from None
-            if type(value) is int:  # the usual US value
-                return value
-            return _as_int(_first(value), name)
-
+        g = lambda t, name: _as_int(_elem_value(get, t), name)  # noqa: E731
         rows = g(0x00280010, "(0028,0010) 'Rows'")
         columns = g(0x00280011, "(0028,0011) 'Columns'")
         spp = g(0x00280002, "(0028,0002) 'Samples per Pixel'")
