@@ -229,3 +229,9 @@ def test_transport_write_vector_keeps_order_when_the_socket_fills():
         return bytes(received)
 
     assert asyncio.run(main()) == random.Random(5).randbytes(3_000_000)
+
+
+def test_unwritten_rest_of_a_short_write():
+    pieces = [b"ab", memoryview(b"cde"), b"", bytearray(b"fg")]
+    for done in range(8):
+        assert b"".join(bytes(p) for p in P.unwritten(pieces, done)) == b"abcdefg"[done:]

@@ -266,6 +266,20 @@ def pdata_vector(context_id: int, data: Any, is_last: bool, max_pdu: int = 0) ->
     return out
 
 
+def unwritten(pieces: list[Any], done: int) -> list[Any]:
+    """What remains of the buffers ``pieces`` once their first ``done`` bytes
+    are written (a ``writev`` that may write less than all): the pieces not
+    reached, the first of them cut where the write stopped."""
+    i = 0
+    while i < len(pieces) and done >= memoryview(pieces[i]).nbytes:
+        done -= memoryview(pieces[i]).nbytes
+        i += 1
+    rest = pieces[i:]
+    if done:
+        rest[0] = memoryview(rest[0]).cast("B")[done:]
+    return rest
+
+
 def encode_pdata(pdvs: Any, max_pdu: int = 0) -> bytes:
     """P-DATA-TF PDUs for ``pdvs``, a sequence of ``(context_id, is_command,
     data[, is_last])``: each payload is fragmented, fragments are packed

@@ -30,6 +30,7 @@ from fastdicom import uid as _uid
 from fastdicom._uiddata import UID_DICTIONARY
 from fastdicom.dataset import Dataset
 from fastdicom.errors import DicomError
+from fastdicom.net.pdu import unwritten
 
 __all__ = ["Prepared", "prepare", "describe", "choose_context", "IncomingFile", "checked_uid",
            "storage_sop_classes", "transfer_syntaxes", "StorageError"]
@@ -270,15 +271,8 @@ class IncomingFile:
 
     def _flush(self) -> None:
         pieces, self._pending, self._pending_bytes = self._pending, [], 0
-        while pieces:
-            done = _writev(self._fd, pieces[:_IOV_MAX])
-            i = 0
-            while i < len(pieces) and done >= memoryview(pieces[i]).nbytes:
-                done -= memoryview(pieces[i]).nbytes
-                i += 1
-            pieces = pieces[i:]
-            if done:  # a short write: the rest of that piece next
-                pieces[0] = memoryview(pieces[0]).cast("B")[done:]
+        while pieces:  # a short write: the rest next
+            pieces = unwritten(pieces, _writev(self._fd, pieces[:_IOV_MAX]))
 
     def commit(self, archive: Any = None) -> str:
         """Write what is gathered, fsync and rename the file into place;

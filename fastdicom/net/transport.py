@@ -21,6 +21,7 @@ import socket
 from typing import Any
 
 from fastdicom.net.association import NEED_DATA, Association, ConnectionClosed
+from fastdicom.net.pdu import unwritten
 
 __all__ = ["AssociationProtocol", "MAX_QUEUED_EVENTS"]
 
@@ -187,13 +188,10 @@ class AssociationProtocol(asyncio.BufferedProtocol):
                     break
                 except OSError:  # the transport meets the error on its write and reports it
                     break
-                i = 0
-                while i < len(pieces) and sent >= len(pieces[i]):
-                    sent -= len(pieces[i])
-                    i += 1
-                pieces = pieces[i:]
-                if sent:
-                    pieces[0] = pieces[0][sent:]
+                rest = unwritten(pieces, sent)
+                written_whole = len(rest) <= len(pieces) - min(len(pieces), _IOV_MAX)
+                pieces = rest
+                if not written_whole:
                     break  # the socket is full
         if pieces:
             transport.write(b"".join(pieces))
