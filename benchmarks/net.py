@@ -61,6 +61,7 @@ from pathlib import Path
 
 from benchmarks.corpus import DEFAULT_DIR, dataset_offset, ensure_corpus
 from benchmarks.net_peers import _latency_summary as latency_summary
+from fastdicom.bench.net import free_port
 
 STORESCU, STORESCP, ECHOSCU = "/usr/bin/storescu", "/usr/bin/storescp", "/usr/bin/echoscu"
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
@@ -74,12 +75,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 # -- processes --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def proc_cpu(pid: int) -> float:
     """User + system CPU seconds of a running process (all its threads)."""
     with open(f"/proc/{pid}/stat") as f:

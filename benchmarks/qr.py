@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.net import free_port
+from fastdicom.bench.net import free_port, wait_for_port
 
 DCMTK = "/usr/bin"
 PER_STUDY = 25
@@ -44,17 +43,6 @@ QUERY = {"PatientName": "B*", "StudyDate": "20180101-20181231", "StudyInstanceUI
 _NAMES = ("ADAMS", "BAKER", "BROWN", "CLARK", "DAVIS", "EVANS", "GARCIA", "HALL", "JONES",
           "KING", "LEE", "MILLER", "NELSON", "OWEN", "PARKER", "ROBINSON", "SMITH", "TAYLOR",
           "WHITE", "YOUNG")
-
-
-def wait_for_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 # -- data ---------------------------------------------------------------------------------

@@ -7,15 +7,15 @@ import functools
 import os
 import re
 import shutil
-import socket
 import struct
 import subprocess
-import time
 import warnings
 
 import pytest
 
 from corpus import CORPUS
+
+from fastdicom.bench.net import free_port, wait_for_port  # noqa: F401 - for the tests
 
 _UID = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
 _LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
@@ -35,23 +35,6 @@ def dcmtk(tool: str) -> str:
 def _is_dcmtk(path: str) -> bool:
     out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
     return "dcmtk" in (out.stdout + out.stderr).lower()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 def dataset_part(data: bytes) -> bytes:

@@ -67,20 +67,27 @@ def net_available(tool: str) -> bool:
     return tool == "fastdicom"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, alive: Callable[[], bool], timeout: float = 20.0) -> None:
+def wait_for_port(port: int, timeout: float = 20.0,
+                  alive: Callable[[], bool] | None = None) -> None:
+    """Return once something listens on 127.0.0.1:``port``; TimeoutError after
+    ``timeout`` seconds. With ``alive`` (is the server's process running?),
+    RuntimeError as soon as it is not, or at the timeout."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
+    while time.monotonic() < deadline and (alive is None or alive()):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.05)
+    if alive is None:
+        raise TimeoutError(f"nothing listens on port {port}")
     raise RuntimeError("the SCP did not start" if not alive() else "the SCP did not listen")
 
 
@@ -110,7 +117,7 @@ class SCP:
 
     def __init__(self, tool: str) -> None:
         self.tool = tool
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = tempfile.mkdtemp(prefix=f"fdbench-{tool}-scp-")
         self._proc: Any = None
 
@@ -128,7 +135,7 @@ class SCP:
         self._proc = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
         try:
-            _wait_for_port(self.port, lambda: self._proc.poll() is None)
+            wait_for_port(self.port, alive=lambda: self._proc.poll() is None)
         except BaseException:
             self.__exit__()
             raise
