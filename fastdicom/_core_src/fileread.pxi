@@ -53,8 +53,16 @@ cdef object _ts_text(bytes raw):
     return ts
 
 
-cdef inline uint32_t _le32(const unsigned char *b):
-    return b[0] | (<uint32_t>b[1] << 8) | (<uint32_t>b[2] << 16) | (<uint32_t>b[3] << 24)
+cdef inline uint32_t _rd32(const unsigned char *p, bint little) nogil:
+    if little:
+        return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+    return p[3] | (<uint32_t>p[2] << 8) | (<uint32_t>p[1] << 16) | (<uint32_t>p[0] << 24)
+
+
+cdef inline uint32_t _rdtag(const unsigned char *p, bint little) nogil:
+    if little:
+        return ((<uint32_t>(p[0] | (p[1] << 8))) << 16) | <uint32_t>(p[2] | (p[3] << 8))
+    return ((<uint32_t>((p[0] << 8) | p[1])) << 16) | <uint32_t>((p[2] << 8) | p[3])
 
 
 cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
@@ -96,8 +104,8 @@ cdef object _read_common(obj, bint stop_before_pixels, uint32_t stop_after,
     # dcmread warns when the group length is not the group's: leave those to it
     i = meta._find(0x00020000, -1)
     if i >= 0:
-        if meta.table.records[i].value_length != 4 or _le32(
-                <const unsigned char *>meta.view.buf + meta.table.records[i].value_offset) \
+        if meta.table.records[i].value_length != 4 or _rd32(
+                <const unsigned char *>meta.view.buf + meta.table.records[i].value_offset, True) \
                 != meta.table.end_offset - meta.table.records[i].value_offset - 4:
             return None
     if total_len and ts not in _NATIVE_TS and not compressed_too:
@@ -263,18 +271,6 @@ cdef object _read_mapped(int fd, bytes start, path, unsigned int max_depth):
     enc = got[3]
     return _new_file_dataset(_FileDataset, got[0], got[1], start[:128], path, got[2],
                              (<tuple>enc)[0], (<tuple>enc)[1], False, None)
-
-
-cdef inline uint32_t _rd32(const unsigned char *p, bint little) nogil:
-    if little:
-        return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
-    return p[3] | (<uint32_t>p[2] << 8) | (<uint32_t>p[1] << 16) | (<uint32_t>p[0] << 24)
-
-
-cdef inline uint32_t _rdtag(const unsigned char *p, bint little) nogil:
-    if little:
-        return ((<uint32_t>(p[0] | (p[1] << 8))) << 16) | <uint32_t>(p[2] | (p[3] << 8))
-    return ((<uint32_t>((p[0] << 8) | p[1])) << 16) | <uint32_t>((p[2] << 8) | p[3])
 
 
 cdef int64_t _walk_items(int fd, const unsigned char *head, int64_t have, int64_t size,

@@ -190,15 +190,22 @@ cdef class Tokens:
             return 0  # another thread mapped it meanwhile
         if mm is None:
             raise ValueError("the file of these tokens was closed before it was mapped")
-        PyObject_GetBuffer(mm, &v, PyBUF_SIMPLE)
+        held = self._obj
+        self._hold(mm)
+        self._held = held
+        self.tail = None
+        (<_FileTail>tail).release()
+        return 0
+
+    cdef int _hold(self, obj) except -1:
+        """Point into ``obj`` (same offsets) in place of the buffer held."""
+        cdef Py_buffer v
+        PyObject_GetBuffer(obj, &v, PyBUF_SIMPLE)
         if self.has_view:
             PyBuffer_Release(&self.view)
         self.view = v
         self.has_view = True
-        self._held = self._obj
-        self._obj = mm
-        self.tail = None
-        (<_FileTail>tail).release()
+        self._obj = obj
         return 0
 
     cdef int _rebase(self, obj, tail) except -1:
@@ -206,23 +213,15 @@ cdef class Tokens:
         place of the buffer they were made from: each record whose header or
         value runs past it is flagged F_OUTSIDE, read from ``tail`` (the file,
         mapped on first use; None: every record must lie within ``obj``)."""
-        cdef Py_buffer v
-        cdef uint64_t n, i
+        cdef uint64_t n = <uint64_t>memoryview(obj).nbytes, i
         cdef fd_record *r
-        PyObject_GetBuffer(obj, &v, PyBUF_SIMPLE)
-        n = <uint64_t>v.len
         for i in range(self.table.n):
             r = &self.table.records[i]
             if r.value_offset > n or r.value_length > n - r.value_offset:
                 if tail is None:
-                    PyBuffer_Release(&v)
                     raise ValueError("a record lies past the buffer")
                 r.flags |= FD_F_OUTSIDE
-        if self.has_view:
-            PyBuffer_Release(&self.view)
-        self.view = v
-        self.has_view = True
-        self._obj = obj
+        self._hold(obj)
         self.tail = tail
         return 0
 
