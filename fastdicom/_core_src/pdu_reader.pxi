@@ -327,18 +327,13 @@ cdef class PDUReader:
 
     def next_pdu(self):
         """The next complete PDU, or ``None`` when more data is needed."""
-        cdef Py_buffer view
-        cdef bint pdata
         if not self._queue:
             if self._error is not None:
                 raise self._error
             return None
         base, raw = self._queue.popleft()
-        PyObject_GetBuffer(raw, &view, PyBUF_SIMPLE)
-        pdata = (<const uint8_t *>view.buf)[0] == 4
-        PyBuffer_Release(&view)
         try:
-            if pdata:
+            if raw[0] == 4:  # P-DATA-TF (bytes, or a view of bytes)
                 return self._pdata(raw, base)
             return _net_pdu.decode_pdu(raw if type(raw) is bytes else bytes(raw))
         except _net_errors.RemoteProtocolError as exc:
